@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Tesseract for Linux/KVM.  `make help` lists the targets.
+#
+# The kernel under test is User-Mode Linux built from Debian's
+# linux-source-6.12 with mm-hooks/ applied, in a cache outside the clone
+# (TESSERACT_CACHE, default ~/.cache/tesseract).  The module is built out of
+# tree against it.
+
+KERNEL_SH := tools/uml/kernel.sh
+KDIR = $(shell $(KERNEL_SH) dir)/build
+
+.PHONY: help deps kernel modules kunit check lint test bench checkpatch sparse clean
+
+help:
+	@echo "make deps        install build and test dependencies (apt), idempotent"
+	@echo "make kernel      build the patched UML kernel (cached)"
+	@echo "make modules     build dm-tesseract.ko against it"
+	@echo "make kunit       KUnit suites, in UML"
+	@echo "make check       integration tests, in UML"
+	@echo "make lint        checkpatch --strict and sparse, as tests"
+	@echo "make test        lint + kunit + check, one TAP report"
+	@echo "make bench       the main job: benchmark, baseline vs Tesseract"
+	@echo "make checkpatch  checkpatch.pl --strict on our C files"
+	@echo "make sparse      rebuild the module under sparse"
+
+deps:
+	@tools/deps.sh
+
+kernel: deps
+	@$(KERNEL_SH) build > /dev/null
+
+modules: kernel
+	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um modules
+
+kunit: modules
+	@tests/run kunit
+
+check: modules
+	@tests/run check $(T)
+
+lint: modules
+	@tests/run lint
+
+test: modules
+	@tests/run all $(T)
+
+bench: modules
+	@tools/bench/run
+
+checkpatch: kernel
+	@$(KDIR)/../src/scripts/checkpatch.pl --strict --no-tree --quiet \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \
+		$(filter-out %.mod.c,$(wildcard dm-tesseract/*.[ch] tools/*/*.c))
+
+sparse: kernel
+	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um C=2 modules
+
+clean:
+	@[ ! -d "$(KDIR)" ] || $(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um clean

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for dm-tesseract's table and message parsing.
+ */
+#include <kunit/test.h>
+
+#include "tess-args.h"
+
+struct features_case {
+	const char *desc;
+	unsigned int argc;
+	char *argv[4];
+	int ret;
+	bool discard_passdown;
+	unsigned int left;	/* arguments left in the set after parsing */
+};
+
+static const struct features_case features_cases[] = {
+	{ "none", 0, {}, 0, true, 0 },
+	{ "zero count", 1, { "0" }, 0, true, 0 },
+	{ "no_discard_passdown", 2, { "1", "no_discard_passdown" }, 0, false, 0 },
+	{ "case insensitive", 2, { "1", "No_Discard_Passdown" }, 0, false, 0 },
+	{ "trailing args left", 3, { "0", "extra", "more" }, 0, true, 2 },
+	{ "unknown feature", 2, { "1", "bogus" }, -EINVAL, true, 0 },
+	{ "count too large", 3, { "2", "no_discard_passdown", "x" }, -EINVAL, true, 0 },
+	{ "count beyond args", 1, { "1" }, -EINVAL, true, 0 },
+	{ "count not a number", 2, { "one", "no_discard_passdown" }, -EINVAL, true, 0 },
+};
+
+static void features_case_desc(const struct features_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(features, features_cases, features_case_desc);
+
+static void tess_parse_features_test(struct kunit *test)
+{
+	const struct features_case *c = test->param_value;
+	char *argv[4];
+	struct dm_arg_set as = { .argc = c->argc, .argv = argv };
+	struct tess_features f;
+	char *error = NULL;
+	int r;
+
+	memcpy(argv, c->argv, sizeof(argv));
+	r = tess_parse_features(&as, &f, &error);
+	KUNIT_EXPECT_EQ(test, r, c->ret);
+	if (r) {
+		KUNIT_EXPECT_NOT_NULL(test, error);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, f.discard_passdown, c->discard_passdown);
+	KUNIT_EXPECT_EQ(test, as.argc, c->left);
+}
+
+static void tess_emit_features_test(struct kunit *test)
+{
+	struct tess_features f;
+	char buf[64];
+
+	tess_features_init(&f);
+	KUNIT_EXPECT_EQ(test, tess_emit_features(&f, buf, sizeof(buf), 0), 1U);
+	KUNIT_EXPECT_STREQ(test, buf, "0");
+
+	f.discard_passdown = false;
+	KUNIT_EXPECT_EQ(test, tess_emit_features(&f, buf, sizeof(buf), 0), 21U);
+	KUNIT_EXPECT_STREQ(test, buf, "1 no_discard_passdown");
+}
+
+/* What status prints must parse back to the same features. */
+static void tess_features_round_trip_test(struct kunit *test)
+{
+	struct tess_features in = { .discard_passdown = false }, out;
+	char buf[64], *argv[8], *p = buf, *error;
+	struct dm_arg_set as = { .argv = argv };
+
+	tess_emit_features(&in, buf, sizeof(buf), 0);
+	while (p && as.argc < ARRAY_SIZE(argv))
+		argv[as.argc++] = strsep(&p, " ");
+	KUNIT_ASSERT_EQ(test, tess_parse_features(&as, &out, &error), 0);
+	KUNIT_EXPECT_EQ(test, out.discard_passdown, in.discard_passdown);
+	KUNIT_EXPECT_EQ(test, as.argc, 0U);
+}
+
+static void tess_emit_features_truncates_test(struct kunit *test)
+{
+	struct tess_features f = { .discard_passdown = false };
+	char buf[8];
+
+	tess_emit_features(&f, buf, sizeof(buf), 0);
+	KUNIT_EXPECT_EQ(test, strlen(buf), sizeof(buf) - 1);
+}
+
+struct message_case {
+	const char *desc;
+	unsigned int argc;
+	char *argv[2];
+	int ret;
+	const char *error;
+};
+
+static const struct message_case message_cases[] = {
+	{ "reset_counters", 1, { "reset_counters" }, 0, NULL },
+	{ "case insensitive", 1, { "RESET_COUNTERS" }, 0, NULL },
+	{ "extra argument", 2, { "reset_counters", "now" }, -EINVAL,
+	  "reset_counters takes no arguments" },
+	{ "unknown", 1, { "frobnicate" }, -EINVAL, "unknown message" },
+	{ "empty", 0, {}, -EINVAL, "empty message" },
+};
+
+static void message_case_desc(const struct message_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(message, message_cases, message_case_desc);
+
+static void tess_parse_message_test(struct kunit *test)
+{
+	const struct message_case *c = test->param_value;
+	enum tess_msg msg = -1;
+	const char *error = NULL;
+	char *argv[2];
+
+	memcpy(argv, c->argv, sizeof(argv));
+	KUNIT_EXPECT_EQ(test, tess_parse_message(c->argc, argv, &msg, &error),
+			c->ret);
+	if (c->ret)
+		KUNIT_EXPECT_STREQ(test, error, c->error);
+	else
+		KUNIT_EXPECT_EQ(test, msg, TESS_MSG_RESET_COUNTERS);
+}
+
+static struct kunit_case tess_args_cases[] = {
+	KUNIT_CASE_PARAM(tess_parse_features_test, features_gen_params),
+	KUNIT_CASE(tess_emit_features_test),
+	KUNIT_CASE(tess_features_round_trip_test),
+	KUNIT_CASE(tess_emit_features_truncates_test),
+	KUNIT_CASE_PARAM(tess_parse_message_test, message_gen_params),
+	{}
+};
+
+static struct kunit_suite tess_args_suite = {
+	.name = "dm-tesseract-args",
+	.test_cases = tess_args_cases,
+};
+
+kunit_test_suite(tess_args_suite);
+
+MODULE_DESCRIPTION("KUnit tests for dm-tesseract argument parsing");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for integration scripts, sourced inside the UML host under test.
+# Each script prints TAP test points (no plan line; tests/run numbers them).
+#
+# Devices: /dev/ubda is the VM disk's data device, /dev/ubdb a swap area,
+# /dev/ubdc the store.  $tess_out is a host directory for extra logs.
+
+_tap_n=0
+LOG=$tess_out/log.txt
+
+ok() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
+not_ok() { _tap_n=$((_tap_n + 1)); echo "not ok $_tap_n - $*"; }
+
+# check DESC CMD...: CMD succeeds.
+check() {
+	local desc=$1; shift
+	echo "# $desc: $*" >> "$LOG"
+	if "$@" >> "$LOG" 2>&1; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# check_fails DESC CMD...: CMD fails.
+check_fails() {
+	local desc=$1; shift
+	echo "# $desc (must fail): $*" >> "$LOG"
+	if "$@" >> "$LOG" 2>&1; then not_ok "$desc"; else ok "$desc"; fi
+}
+
+# check_eq DESC ACTUAL EXPECTED
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "#   got:      '$2'"
+		echo "#   expected: '$3'"
+	fi
+}
+
+# kmsg_mark; ...; kmsg_since_mark: the kernel log written in between.
+kmsg_mark() { _kmsg_lines=$(dmesg | wc -l); }
+kmsg_since_mark() { dmesg | tail -n +"$((_kmsg_lines + 1))"; }
+
+# check_kmsg DESC PATTERN: the kernel log since kmsg_mark matches PATTERN.
+check_kmsg() {
+	if kmsg_since_mark | grep -q -- "$2"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "#   no kernel message matching '$2'"
+	fi
+}
+
+load_module() { insmod "$tess_top/dm-tesseract/dm-tesseract.ko" "$@"; }
+module_loaded() { grep -q '^dm_tesseract ' /proc/modules; }
+
+sectors() { blockdev --getsz "$1"; }
+
+# devno DEV: "major:minor", as device-mapper prints devices in tables.
+devno() { printf '%d:%d' "0x$(stat -L -c %t "$1")" "0x$(stat -L -c %T "$1")"; }
+
+# status_field DEV N: field N (1-based) of the target's status, after the
+# three dmsetup adds (start, length, target type).
+status_field() { dmsetup status "$1" | awk -v n="$2" '{ print $(n + 3) }'; }

@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sourced inside the UML host by tests/uml-init.sh for tools/bench/run:
+# fio 4 KiB random read and write IOPS on dm-linear and on a tesseract
+# target with no remaps, over the same data device, rounds interleaved.
+progress() { echo "bench: $*" > /dev/console; }
+
+load_module || { progress "insmod failed"; exit 1; }
+size=$(sectors /dev/ubda)
+dmsetup create lin --table "0 $size linear /dev/ubda 0"
+dmsetup create tess --table "0 $size tesseract /dev/ubda"
+progress "filling 128 MiB of the data device"
+dd if=/dev/urandom of=/dev/ubda bs=1M count=128 oflag=direct status=none
+
+export RUNTIME=${BENCH_RUNTIME:-8}
+for round in $(seq "${BENCH_ROUNDS:-3}"); do
+	for job in randread randwrite; do
+		for dev in lin tess; do
+			progress "round $round: $job-4k on $dev (${RUNTIME}s)"
+			DEV=/dev/mapper/$dev fio --output-format=json \
+				--output="$tess_out/$job-$dev-$round.json" \
+				"$tess_top/tools/fio/$job-4k.fio"
+		done
+	done
+done
+dmsetup status tess > "$tess_out/tess-status.txt"
+dmsetup remove lin
+dmsetup remove tess
+rmmod dm_tesseract
+progress "done"

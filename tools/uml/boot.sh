@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the UML host under test on the machine's own root (hostfs) with
+# fresh image files, and run one thing in it.
+#
+#   boot.sh OUTDIR RUN [NAME=VALUE...]
+#
+# RUN is "kunit" or the path of a script that tests/uml-init.sh sources.
+# NAME=VALUE pairs go on the kernel command line, and so into the
+# environment of RUN.  OUTDIR receives the console log, the kernel log and what RUN writes.
+# Images: ubda = VM disk data device, ubdb = swap, ubdc = store.
+# Environment: TESS_TIMEOUT (seconds, default 300), TESS_MEM (default
+# 512M), TESS_DATA_SIZE, TESS_SWAP_SIZE, TESS_STORE_SIZE.
+# Exits 0 when the kernel booted and powered off in time.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$1 run=$2
+shift 2
+linux=$("$top/tools/uml/kernel.sh" dir)/build/linux
+
+mkdir -p "$out"
+truncate -s "${TESS_DATA_SIZE:-256M}" "$out/data.img"
+truncate -s "${TESS_SWAP_SIZE:-128M}" "$out/swap.img"
+truncate -s "${TESS_STORE_SIZE:-256M}" "$out/store.img"
+timeout -k 10 "${TESS_TIMEOUT:-300}" "$linux" mem="${TESS_MEM:-512M}" \
+	ubda="$out/data.img" ubdb="$out/swap.img" ubdc="$out/store.img" \
+	root=/dev/root rootfstype=hostfs rootflags=/ rw \
+	init="$top/tests/uml-init.sh" con=null con0=null,fd:1 \
+	tess_top="$top" tess_out="$out" tess_run="$run" "$@" \
+	< /dev/null > "$out/console.txt" 2>&1
+rc=$?
+rm -f "$out"/*.img
+[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] && [ -f "$out/booted" ]

@@ -1,0 +1,140 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the host kernel under test: User-Mode Linux from Debian's
+# linux-source-6.12 package, with the mm-hooks series applied and
+# tests/uml.config merged over the UML defconfig.
+#
+# The tree is built in a cache outside the clone, keyed by the source
+# package version, the patches and the config; a second run with nothing
+# changed does no work.  ccache makes a rebuild after a key change cheap.
+#
+#   kernel.sh build   build (or find) the kernel, print its build directory
+#   kernel.sh dir     print the build directory the current key maps to
+#   kernel.sh key     print the cache key
+#
+# Environment: TESSERACT_CACHE (default ~/.cache/tesseract), JOBS.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+pkg=linux-source-6.12
+tarball=/usr/src/$pkg.tar.xz
+cache=${TESSERACT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tesseract}
+jobs=${JOBS:-$(nproc)}
+# Bump when the way the kernel is built changes (part of the cache key).
+recipe=1
+
+die() { echo "kernel.sh: $*" >&2; exit 1; }
+
+pkg_version() {
+	dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null ||
+		die "$pkg is not installed (run 'make deps')"
+}
+
+patches() {
+	local p
+	[ -f "$top/mm-hooks/series" ] || return 0
+	while read -r p; do
+		case "$p" in ''|'#'*) continue ;; esac
+		echo "$top/mm-hooks/$p"
+	done < "$top/mm-hooks/series"
+}
+
+cache_key() {
+	{
+		echo "$pkg $(pkg_version)"
+		echo "recipe $recipe"
+		cat "$top/tests/uml.config"
+		local p
+		for p in $(patches); do
+			[ -f "$p" ] || die "mm-hooks/series names a missing patch: $p"
+			echo "patch $(basename "$p")"
+			cat "$p"
+		done
+	} | sha256sum | cut -c1-16
+}
+
+build_dir() {
+	echo "$cache/uml-$(pkg_version | tr '~:' '__')-$(cache_key)"
+}
+
+apply_patches() {
+	local src=$1 p n=0
+	for p in $(patches); do
+		if ! patch -d "$src" -p1 --forward --batch --quiet < "$p"; then
+			die "mm-hooks patch $(basename "$p") does not apply to $pkg $(pkg_version); refusing to build an unpatched kernel"
+		fi
+		n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# Every option the fragment asks for must be in the final config, or the
+# tests would run against a kernel that lacks what they test.
+check_config() {
+	local cfg=$1 line opt val
+	while read -r line; do
+		case "$line" in
+		CONFIG_*=*)
+			opt=${line%%=*}; val=${line#*=}
+			if [ "$val" = n ]; then
+				! grep -q "^$opt=" "$cfg" ||
+					die "$opt is set but tests/uml.config asks for n"
+			else
+				grep -qx "$opt=$val" "$cfg" ||
+					die "tests/uml.config asks for $line but the kernel config has: $(grep "^$opt=\|# $opt " "$cfg" || echo nothing)"
+			fi ;;
+		esac
+	done < "$top/tests/uml.config"
+}
+
+do_build() {
+	local dir src obj n version
+	dir=$(build_dir)
+	if [ -f "$dir/built" ]; then
+		echo "$dir"
+		return
+	fi
+	[ -f "$tarball" ] || die "$tarball missing (run 'make deps')"
+	mkdir -p "$cache"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	src=$dir/src
+	obj=$dir/build
+	echo "kernel.sh: unpacking $pkg $(pkg_version) into $dir" >&2
+	mkdir -p "$dir/unpack"
+	tar -C "$dir/unpack" -xf "$tarball"
+	mv "$dir/unpack/$pkg" "$src"
+	rmdir "$dir/unpack"
+	n=$(apply_patches "$src")
+	echo "kernel.sh: applied $n mm-hooks patch(es)" >&2
+
+	local mk=(make -s -C "$src" O="$obj" ARCH=um -j"$jobs")
+	if command -v ccache >/dev/null; then
+		export CCACHE_BASEDIR=$cache CCACHE_NOHASHDIR=true
+		mk+=(CC="ccache gcc" HOSTCC="ccache gcc")
+	fi
+	export KBUILD_BUILD_TIMESTAMP="$pkg $(pkg_version)"
+	export KBUILD_BUILD_USER=tesseract KBUILD_BUILD_HOST=uml
+	"${mk[@]}" defconfig >&2
+	(cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" \
+		"$obj/.config" "$top/tests/uml.config" >/dev/null)
+	"${mk[@]}" olddefconfig >&2
+	check_config "$obj/.config"
+	echo "kernel.sh: building UML kernel (log in $dir/build.log)" >&2
+	if ! "${mk[@]}" all > "$dir/build.log" 2>&1; then
+		tail -n 40 "$dir/build.log" >&2
+		die "kernel build failed; see $dir/build.log"
+	fi
+	version=$("${mk[@]}" kernelrelease)
+	echo "$pkg $(pkg_version) kernel $version, $n mm-hooks patch(es)" > "$dir/built"
+	echo "kernel.sh: built $(cat "$dir/built")" >&2
+	echo "$dir"
+}
+
+case "${1:-build}" in
+build)	do_build ;;
+dir)	build_dir ;;
+key)	cache_key ;;
+*)	die "usage: kernel.sh build|dir|key" ;;
+esac
