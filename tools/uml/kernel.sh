@@ -129,7 +129,17 @@ do_build() {
 	version=$("${mk[@]}" kernelrelease)
 	echo "$pkg $(pkg_version) kernel $version, $n mm-hooks patch(es)" > "$dir/built"
 	echo "kernel.sh: built $(cat "$dir/built")" >&2
+	prune_cache "$dir"
 	echo "$dir"
+}
+
+# Keep the newest few builds (a branch switch back is then free); ccache
+# keeps the rest cheap to rebuild.
+prune_cache() {
+	local keep=$1 d
+	ls -td "$cache"/uml-* 2>/dev/null | tail -n +4 | while read -r d; do
+		[ "$d" = "$keep" ] || rm -rf "$d"
+	done
 }
 
 case "${1:-build}" in
