@@ -10,12 +10,13 @@
 KERNEL_SH := tools/uml/kernel.sh
 KDIR = $(shell $(KERNEL_SH) dir)/build
 
-.PHONY: help deps kernel modules kunit check lint test bench checkpatch sparse clean
+.PHONY: help deps kernel modules tools kunit check lint test bench checkpatch sparse clean
 
 help:
 	@echo "make deps        install build and test dependencies (apt), idempotent"
 	@echo "make kernel      build the patched UML kernel (cached)"
 	@echo "make modules     build dm-tesseract.ko against it"
+	@echo "make tools       build the test and benchmark programs"
 	@echo "make kunit       KUnit suites, in UML"
 	@echo "make check       integration tests, in UML"
 	@echo "make lint        checkpatch --strict and sparse, as tests"
@@ -33,19 +34,24 @@ kernel: deps
 modules: kernel
 	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um modules
 
+tools: tools/memtouch/memtouch
+
+tools/memtouch/memtouch: tools/memtouch/memtouch.c
+	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
 kunit: modules
 	@tests/run kunit
 
-check: modules
+check: modules tools
 	@tests/run check $(T)
 
 lint: modules
 	@tests/run lint
 
-test: modules
+test: modules tools
 	@tests/run all $(T)
 
-bench: modules
+bench: modules tools
 	@tools/bench/run
 
 checkpatch: kernel
@@ -58,3 +64,4 @@ sparse: kernel
 
 clean:
 	@[ ! -d "$(KDIR)" ] || $(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um clean
+	@rm -f tools/memtouch/memtouch

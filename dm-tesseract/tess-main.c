@@ -10,10 +10,19 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 
+#include "tess-backend.h"
+#include "tess-store.h"
 #include "tess-sysfs.h"
 #include "tess-target.h"
 
 unsigned int tess_verbose;
+
+static char *store;
+module_param(store, charp, 0444);
+MODULE_PARM_DESC(store,
+		 "Block device that holds host-swapped VM pages; without it no swap backend is registered");
+
+static struct tess_store tess_the_store;
 
 static int verbose_set(const char *val, const struct kernel_param *kp)
 {
@@ -38,26 +47,62 @@ module_param_cb(verbose, &verbose_ops, &tess_verbose, 0644);
 MODULE_PARM_DESC(verbose,
 		 "Log table creation, removal and messages (0 or 1; default 0)");
 
-static int __init tess_init(void)
+/* Open the store and register the swap backend on it, if one is named. */
+static int __init tess_backend_start(void)
 {
 	int r;
 
-	r = tess_sysfs_init();
+	if (!store || !*store)
+		return 0;
+	r = tess_store_open(&tess_the_store, store);
+	if (r)
+		return r;
+	r = tess_backend_init(&tess_the_store);
+	if (r) {
+		DMERR("store %s: cannot register the swap backend: %d", store, r);
+		tess_store_close(&tess_the_store);
+	}
+	return r;
+}
+
+static void tess_backend_stop(void)
+{
+	if (!store || !*store)
+		return;
+	tess_backend_exit();
+	tess_store_close(&tess_the_store);
+}
+
+static int __init tess_init(void)
+{
+	bool has_store = store && *store;
+	int r;
+
+	r = tess_backend_start();
 	if (r)
 		return r;
 
+	r = tess_sysfs_init(has_store ? &tess_the_store : NULL);
+	if (r)
+		goto bad_sysfs;
+
 	r = tess_target_register();
-	if (r) {
-		tess_sysfs_exit();
-		return r;
-	}
+	if (r)
+		goto bad_target;
 	return 0;
+
+bad_target:
+	tess_sysfs_exit();
+bad_sysfs:
+	tess_backend_stop();
+	return r;
 }
 
 static void __exit tess_exit(void)
 {
 	tess_target_unregister();
 	tess_sysfs_exit();
+	tess_backend_stop();
 }
 
 module_init(tess_init);

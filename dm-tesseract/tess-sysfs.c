@@ -5,13 +5,19 @@
  * Module-wide state, one value per file.  Per-device state is reported by
  * `dmsetup status`; see Documentation/dm-tesseract.rst.
  */
+#include <linux/device-mapper.h>
 #include <linux/kobject.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 
+#include "tess-backend.h"
+#include "tess-store.h"
 #include "tess-sysfs.h"
 #include "tess-target.h"
 
 static struct kobject *tess_kobj;
+static struct tess_store *tess_sysfs_store;
 
 static ssize_t targets_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -30,7 +36,161 @@ static const struct attribute_group tess_group = {
 	.attrs = tess_attrs,
 };
 
-int tess_sysfs_init(void)
+/* backend/memcg: the cgroup2 path the backend is restricted to, or "". */
+static ssize_t memcg_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	int r = tess_backend_get_memcg(buf, PAGE_SIZE - 1);
+
+	if (r < 0)
+		return r;
+	return sysfs_emit_at(buf, r, "\n") + r;
+}
+
+static ssize_t memcg_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	char *copy = kstrndup(buf, count, GFP_KERNEL), *path;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	path = strim(copy);
+	r = tess_backend_set_memcg(path);
+	if (r)
+		DMERR("memcg: \"%s\" is not a cgroup: %d", path, r);
+	kfree(copy);
+	return r ? -EINVAL : count;
+}
+
+static struct kobj_attribute memcg_attr = __ATTR_RW(memcg);
+
+/* Store counters, in the order of tess_store_attr_names. */
+enum {
+	TESS_ST_BLOCKS,
+	TESS_ST_USED,
+	TESS_ST_FREE,
+	TESS_ST_WRITTEN,
+	TESS_ST_READ,
+	TESS_ST_NR
+};
+
+static void tess_store_get_stats(u64 *vals)
+{
+	struct tess_store *s = tess_sysfs_store;
+
+	vals[TESS_ST_BLOCKS] = tess_alloc_nr_blocks(&s->alloc);
+	vals[TESS_ST_FREE] = tess_alloc_nr_free(&s->alloc);
+	vals[TESS_ST_USED] = vals[TESS_ST_BLOCKS] - vals[TESS_ST_FREE];
+	vals[TESS_ST_WRITTEN] = atomic64_read(&s->bytes_written);
+	vals[TESS_ST_READ] = atomic64_read(&s->bytes_read);
+}
+
+static const char * const tess_backend_attr_names[TESS_BE_NR_STATS] = {
+	"stored", "loaded", "invalidated", "declined", "failed", "pages",
+};
+
+static const char * const tess_store_attr_names[TESS_ST_NR] = {
+	"blocks", "used", "free", "bytes_written", "bytes_read",
+};
+
+/*
+ * A directory of read-only counters: file i shows value i of what @get
+ * fills.  Built at init from a table of names.
+ */
+struct tess_stat_dir {
+	const char *name;
+	const char * const *names;
+	unsigned int nr;
+	void (*get)(u64 *vals);
+	struct kobj_attribute *kattrs;
+	struct attribute **attrs;	/* NULL-terminated, for the group */
+	struct attribute_group group;
+};
+
+#define TESS_MAX_STATS	8
+static_assert(TESS_BE_NR_STATS <= TESS_MAX_STATS && TESS_ST_NR <= TESS_MAX_STATS);
+
+static struct tess_stat_dir tess_stat_dirs[] = {
+	{ "backend", tess_backend_attr_names, TESS_BE_NR_STATS,
+	  tess_backend_get_stats },
+	{ "store", tess_store_attr_names, TESS_ST_NR, tess_store_get_stats },
+};
+
+static ssize_t tess_stat_show(struct kobject *kobj, struct kobj_attribute *a,
+			      char *buf)
+{
+	u64 vals[TESS_MAX_STATS];
+	unsigned int d, i;
+
+	for (d = 0; d < ARRAY_SIZE(tess_stat_dirs); d++) {
+		i = a - tess_stat_dirs[d].kattrs;
+		if (i < tess_stat_dirs[d].nr) {
+			tess_stat_dirs[d].get(vals);
+			return sysfs_emit(buf, "%llu\n", vals[i]);
+		}
+	}
+	return -EINVAL;
+}
+
+static void tess_stat_dir_free(struct tess_stat_dir *sd)
+{
+	kfree(sd->kattrs);
+	kfree(sd->attrs);
+	sd->kattrs = NULL;
+	sd->attrs = NULL;
+}
+
+/* Fill @sd's group; @extra is one more attribute for it, or NULL. */
+static int tess_stat_dir_build(struct tess_stat_dir *sd,
+			       struct attribute *extra)
+{
+	unsigned int i;
+
+	sd->kattrs = kcalloc(sd->nr, sizeof(*sd->kattrs), GFP_KERNEL);
+	sd->attrs = kcalloc(sd->nr + 2, sizeof(*sd->attrs), GFP_KERNEL);
+	if (!sd->kattrs || !sd->attrs) {
+		tess_stat_dir_free(sd);
+		return -ENOMEM;
+	}
+	for (i = 0; i < sd->nr; i++) {
+		sysfs_attr_init(&sd->kattrs[i].attr);
+		sd->kattrs[i].attr.name = sd->names[i];
+		sd->kattrs[i].attr.mode = 0444;
+		sd->kattrs[i].show = tess_stat_show;
+		sd->attrs[i] = &sd->kattrs[i].attr;
+	}
+	sd->attrs[i] = extra;
+	sd->group.name = sd->name;
+	sd->group.attrs = sd->attrs;
+	return sysfs_create_group(tess_kobj, &sd->group);
+}
+
+static void tess_stat_dirs_remove(void)
+{
+	unsigned int d;
+
+	for (d = 0; d < ARRAY_SIZE(tess_stat_dirs); d++) {
+		if (!tess_stat_dirs[d].attrs)
+			continue;
+		sysfs_remove_group(tess_kobj, &tess_stat_dirs[d].group);
+		tess_stat_dir_free(&tess_stat_dirs[d]);
+	}
+}
+
+static int tess_stat_dirs_create(void)
+{
+	int r;
+
+	r = tess_stat_dir_build(&tess_stat_dirs[0], &memcg_attr.attr);
+	if (!r)
+		r = tess_stat_dir_build(&tess_stat_dirs[1], NULL);
+	if (r)
+		tess_stat_dirs_remove();
+	return r;
+}
+
+int tess_sysfs_init(struct tess_store *store)
 {
 	int r;
 
@@ -39,16 +199,23 @@ int tess_sysfs_init(void)
 		return -ENOMEM;
 
 	r = sysfs_create_group(tess_kobj, &tess_group);
+	if (!r && store) {
+		tess_sysfs_store = store;
+		r = tess_stat_dirs_create();
+	}
 	if (r) {
 		kobject_put(tess_kobj);
 		tess_kobj = NULL;
+		tess_sysfs_store = NULL;
 	}
 	return r;
 }
 
 void tess_sysfs_exit(void)
 {
+	tess_stat_dirs_remove();
 	sysfs_remove_group(tess_kobj, &tess_group);
 	kobject_put(tess_kobj);
 	tess_kobj = NULL;
+	tess_sysfs_store = NULL;
 }

@@ -5,8 +5,13 @@
 #ifndef DM_TESSERACT_SYSFS_H
 #define DM_TESSERACT_SYSFS_H
 
-/* Create and remove /sys/kernel/tesseract.  Process context, may sleep. */
-int tess_sysfs_init(void);
+struct tess_store;
+
+/*
+ * Create and remove /sys/kernel/tesseract; with a @store, also the
+ * backend/ and store/ groups and the memcg tunable.  Process context.
+ */
+int tess_sysfs_init(struct tess_store *store);
 void tess_sysfs_exit(void);
 
 #endif /* DM_TESSERACT_SYSFS_H */

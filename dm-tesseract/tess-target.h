@@ -6,6 +6,7 @@
 #define DM_TESSERACT_TARGET_H
 
 #include <linux/atomic.h>
+#include <linux/device-mapper.h>
 
 #define DM_MSG_PREFIX "tesseract"
 

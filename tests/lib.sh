@@ -50,6 +50,16 @@ check_kmsg() {
 	fi
 }
 
+# check_no_kmsg DESC PATTERN: the kernel log since kmsg_mark does not.
+check_no_kmsg() {
+	if kmsg_since_mark | grep -q -- "$2"; then
+		not_ok "$1"
+		kmsg_since_mark | grep -- "$2" | sed 's/^/#   /'
+	else
+		ok "$1"
+	fi
+}
+
 load_module() { insmod "$tess_top/dm-tesseract/dm-tesseract.ko" "$@"; }
 module_loaded() { grep -q '^dm_tesseract ' /proc/modules; }
 
@@ -61,3 +71,30 @@ devno() { printf '%d:%d' "0x$(stat -L -c %t "$1")" "0x$(stat -L -c %T "$1")"; }
 # status_field DEV N: field N (1-based) of the target's status, after the
 # three dmsetup adds (start, length, target type).
 status_field() { dmsetup status "$1" | awk -v n="$2" '{ print $(n + 3) }'; }
+
+MEMTOUCH=$tess_top/tools/memtouch/memtouch
+
+# in_memcg NAME MAX CMD...: run CMD in memory cgroup NAME (created if
+# needed) limited to MAX bytes of memory.
+in_memcg() {
+	local cg=/sys/fs/cgroup/$1 max=$2; shift 2
+	grep -qw memory /sys/fs/cgroup/cgroup.subtree_control ||
+		echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p "$cg"
+	echo "$max" > "$cg/memory.max"
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
+wait_for() {
+	local n=$(($1 * 5)); shift
+	while ! "$@" 2> /dev/null; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.2
+	done
+}
+
+TESS_SYS=/sys/kernel/tesseract
+backend() { cat "$TESS_SYS/backend/$1"; }
+store_stat() { cat "$TESS_SYS/store/$1"; }

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-tesseract: the swap backend.
+ *
+ * store() runs in swap_writepage() with the folio locked in the swap
+ * cache; it allocates one store block per subpage at the log head, records
+ * swap entry -> block in the index, and writes the folio with as few bios
+ * as the blocks allow.  load() reads it back.  A swap entry keeps its block
+ * after a load, as a swap slot keeps its data: a clean swap-cache folio can
+ * then be dropped without a write.  invalidate() releases the block when
+ * the swap core frees the entry; a store of new content to an entry that
+ * still has a block replaces it.
+ *
+ * Each swap entry in the index holds one reference on the module, so the
+ * module cannot be unloaded while the store holds swapped-out pages.
+ */
+#include <linux/bio.h>
+#include <linux/cgroup.h>
+#include <linux/memcontrol.h>
+#include <linux/module.h>
+#include <linux/pagemap.h>
+#include <linux/swap.h>
+#include <linux/swap_backend.h>
+#include <linux/writeback.h>
+
+#include "tess-backend.h"
+#include "tess-index.h"
+#include "tess-store.h"
+#include "tess-target.h"
+
+static struct tess_store *tess_store;
+static struct tess_index tess_index;
+
+/* Memory cgroup the backend is restricted to; NULL: every page. */
+static struct cgroup __rcu *tess_memcg;
+static DEFINE_MUTEX(tess_memcg_lock);	/* serialises writers of tess_memcg */
+
+static atomic64_t tess_stats[TESS_BE_NR_STATS];
+
+static bool tess_wants(struct folio *folio)
+{
+	struct mem_cgroup *memcg;
+	struct cgroup *cg;
+	bool wants;
+
+	rcu_read_lock();
+	cg = rcu_dereference(tess_memcg);
+	memcg = folio_memcg(folio);
+	wants = !cg || (memcg && cgroup_is_descendant(memcg->css.cgroup, cg));
+	rcu_read_unlock();
+	return wants;
+}
+
+/* Forget entry @e and release its block; any context.  False: unknown. */
+static bool tess_forget(swp_entry_t e)
+{
+	u64 b;
+
+	if (!tess_index_erase(&tess_index, e, &b))
+		return false;
+	tess_alloc_put(&tess_store->alloc, b);
+	atomic64_dec(&tess_stats[TESS_BE_PAGES]);
+	module_put(THIS_MODULE);
+	return true;
+}
+
+static void tess_forget_folio(struct folio *folio)
+{
+	long i;
+
+	for (i = 0; i < folio_nr_pages(folio); i++)
+		tess_forget(swp_entry(swp_type(folio->swap),
+				      swp_offset(folio->swap) + i));
+}
+
+/* Give subpage @i of @folio a new block in the index; process context. */
+static int tess_assign(struct folio *folio, long i)
+{
+	swp_entry_t e = swp_entry(swp_type(folio->swap),
+				  swp_offset(folio->swap) + i);
+	bool had_old;
+	u64 b, old;
+	int r;
+
+	if (!tess_alloc_get(&tess_store->alloc, 1, &b))
+		return -ENOSPC;
+	r = tess_index_store(&tess_index, e, b, GFP_NOIO, &old, &had_old);
+	if (r) {
+		tess_alloc_put(&tess_store->alloc, b);
+		return r;
+	}
+	if (had_old) {
+		tess_alloc_put(&tess_store->alloc, old);
+	} else {
+		__module_get(THIS_MODULE);
+		atomic64_inc(&tess_stats[TESS_BE_PAGES]);
+	}
+	return 0;
+}
+
+static u64 tess_block_of(struct folio *folio, long i)
+{
+	u64 b = 0;
+
+	tess_index_lookup(&tess_index, swp_entry(swp_type(folio->swap),
+						 swp_offset(folio->swap) + i),
+			  &b);
+	return b;
+}
+
+/*
+ * Read or write every subpage of @folio at its block, merging runs of
+ * consecutive blocks into one bio; the bios are chained so that @end_io
+ * runs once, after the last, with the first error.
+ */
+static void tess_folio_io(struct folio *folio, blk_opf_t opf,
+			  bio_end_io_t end_io)
+{
+	long i, nr = folio_nr_pages(folio);
+	struct bio *bio = NULL;
+	u64 b, prev = 0;
+
+	for (i = 0; i < nr; i++) {
+		b = tess_block_of(folio, i);
+		if (!bio || b != prev + 1 ||
+		    !bio_add_page(bio, folio_page(folio, i), PAGE_SIZE, 0)) {
+			bio = blk_next_bio(bio, tess_store->bdev,
+					   min_t(long, nr - i, BIO_MAX_VECS),
+					   opf, GFP_NOIO);
+			bio->bi_iter.bi_sector = tess_store_sector(b);
+			__bio_add_page(bio, folio_page(folio, i), PAGE_SIZE, 0);
+		}
+		prev = b;
+	}
+	bio->bi_end_io = end_io;
+	submit_bio(bio);
+}
+
+static void tess_write_end_io(struct bio *bio)
+{
+	struct folio *folio = bio_first_folio_all(bio);
+	long nr = folio_nr_pages(folio);
+
+	if (bio->bi_status) {
+		/* As a swap device write error: keep the page, retry later. */
+		folio_mark_dirty(folio);
+		folio_clear_reclaim(folio);
+		pr_alert_ratelimited("tesseract: write error on store, swap entry %lx: %d\n",
+				     folio->swap.val,
+				     blk_status_to_errno(bio->bi_status));
+		atomic64_add(nr, &tess_stats[TESS_BE_FAILED]);
+	} else {
+		atomic64_add(nr, &tess_stats[TESS_BE_STORED]);
+		atomic64_add(nr * PAGE_SIZE, &tess_store->bytes_written);
+	}
+	folio_end_writeback(folio);
+	bio_put(bio);
+}
+
+static bool tess_store_folio(struct folio *folio, struct writeback_control *wbc)
+{
+	long i, nr = folio_nr_pages(folio);
+
+	if (!tess_index_has_type(&tess_index, swp_type(folio->swap)))
+		return false;
+	if (!tess_wants(folio))
+		goto decline;
+
+	for (i = 0; i < nr; i++)
+		if (tess_assign(folio, i))
+			goto decline;
+
+	folio_start_writeback(folio);
+	folio_unlock(folio);
+	tess_folio_io(folio, REQ_OP_WRITE | REQ_SWAP | wbc_to_write_flags(wbc),
+		      tess_write_end_io);
+	return true;
+
+decline:
+	/* Older content of these entries in the store is stale now. */
+	tess_forget_folio(folio);
+	atomic64_add(nr, &tess_stats[TESS_BE_DECLINED]);
+	return false;
+}
+
+static void tess_read_end_io(struct bio *bio)
+{
+	struct folio *folio = bio_first_folio_all(bio);
+	long nr = folio_nr_pages(folio);
+
+	if (bio->bi_status) {
+		pr_alert_ratelimited("tesseract: read error on store, swap entry %lx: %d\n",
+				     folio->swap.val,
+				     blk_status_to_errno(bio->bi_status));
+		atomic64_add(nr, &tess_stats[TESS_BE_FAILED]);
+	} else {
+		folio_mark_uptodate(folio);
+		atomic64_add(nr, &tess_stats[TESS_BE_LOADED]);
+		atomic64_add(nr * PAGE_SIZE, &tess_store->bytes_read);
+	}
+	folio_unlock(folio);
+	bio_put(bio);
+}
+
+static bool tess_load_folio(struct folio *folio)
+{
+	long i, found = 0, nr = folio_nr_pages(folio);
+	u64 b;
+
+	for (i = 0; i < nr; i++)
+		found += tess_index_lookup(&tess_index,
+					   swp_entry(swp_type(folio->swap),
+						     swp_offset(folio->swap) + i),
+					   &b);
+	if (!found)
+		return false;
+	if (found < nr) {
+		/* Never the case: a folio is stored whole.  Fail the read. */
+		pr_err_ratelimited("tesseract: swap entry %lx only partly in the store\n",
+				   folio->swap.val);
+		atomic64_add(nr, &tess_stats[TESS_BE_FAILED]);
+		folio_unlock(folio);
+		return true;
+	}
+	tess_folio_io(folio, REQ_OP_READ | REQ_SWAP, tess_read_end_io);
+	return true;
+}
+
+static void tess_invalidate(swp_entry_t e)
+{
+	if (tess_forget(e))
+		atomic64_inc(&tess_stats[TESS_BE_INVALIDATED]);
+}
+
+static void tess_swapon(int type, unsigned long maxpages)
+{
+	if (tess_index_swapon(&tess_index, type))
+		DMWARN("swap type %d: no index, its pages go to the swap device",
+		       type);
+}
+
+static void tess_swapoff(int type)
+{
+	tess_index_swapoff(&tess_index, type);
+}
+
+static const struct swap_backend_ops tess_backend_ops = {
+	.store = tess_store_folio,
+	.load = tess_load_folio,
+	.invalidate = tess_invalidate,
+	.swapon = tess_swapon,
+	.swapoff = tess_swapoff,
+};
+
+int tess_backend_init(struct tess_store *store)
+{
+	tess_store = store;
+	return swap_backend_register(&tess_backend_ops);
+}
+
+void tess_backend_exit(void)
+{
+	/* Tells swapoff() of every type still active. */
+	swap_backend_unregister(&tess_backend_ops);
+	tess_backend_set_memcg("");
+	tess_store = NULL;
+}
+
+void tess_backend_get_stats(u64 *vals)
+{
+	unsigned int i;
+
+	for (i = 0; i < TESS_BE_NR_STATS; i++)
+		vals[i] = atomic64_read(&tess_stats[i]);
+}
+
+int tess_backend_set_memcg(const char *path)
+{
+	struct cgroup *cg = NULL, *old;
+
+	if (*path) {
+		cg = cgroup_get_from_path(path);
+		if (IS_ERR(cg))
+			return PTR_ERR(cg);
+	}
+	mutex_lock(&tess_memcg_lock);
+	old = rcu_replace_pointer(tess_memcg, cg,
+				  lockdep_is_held(&tess_memcg_lock));
+	mutex_unlock(&tess_memcg_lock);
+	if (old) {
+		synchronize_rcu();
+		cgroup_put(old);
+	}
+	return 0;
+}
+
+int tess_backend_get_memcg(char *buf, size_t len)
+{
+	struct cgroup *cg;
+	int r = 0;
+
+	mutex_lock(&tess_memcg_lock);
+	cg = rcu_dereference_protected(tess_memcg,
+				       lockdep_is_held(&tess_memcg_lock));
+	buf[0] = '\0';
+	if (cg)
+		r = cgroup_path(cg, buf, len);
+	mutex_unlock(&tess_memcg_lock);
+	return r < 0 ? r : strlen(buf);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-tesseract: the swap backend.
+ *
+ * Host swap-outs of VM memory go to the store instead of the swap device,
+ * so that the content of every swapped-out page is in a store block the
+ * index knows.  Registered with the swap core (mm-hooks) when the module is
+ * loaded with a store.
+ */
+#ifndef DM_TESSERACT_BACKEND_H
+#define DM_TESSERACT_BACKEND_H
+
+#include <linux/types.h>
+
+struct tess_store;
+
+/* Counters, as tess_backend_get_stats() reports them. */
+enum tess_backend_stat {
+	TESS_BE_STORED,		/* pages written to the store */
+	TESS_BE_LOADED,		/* pages read back from the store */
+	TESS_BE_INVALIDATED,	/* swap entries freed while in the store */
+	TESS_BE_DECLINED,	/* pages left to the swap device */
+	TESS_BE_FAILED,		/* pages whose store I/O failed */
+	TESS_BE_PAGES,		/* swap entries the store holds now */
+	TESS_BE_NR_STATS
+};
+
+/* Register the backend on @store.  Process context, may sleep. */
+int tess_backend_init(struct tess_store *store);
+void tess_backend_exit(void);
+
+/* Fill @vals[TESS_BE_NR_STATS]; any context. */
+void tess_backend_get_stats(u64 *vals);
+
+/*
+ * Restrict the backend to the memory cgroup at @path (relative to the
+ * cgroup2 root) and its descendants; "" lifts the restriction.  Process
+ * context.  Returns 0 or -errno (-ENOENT for a path that is no cgroup).
+ */
+int tess_backend_set_memcg(const char *path);
+/* The current restriction's path into @buf ("" if none); returns length. */
+int tess_backend_get_memcg(char *buf, size_t len);
+
+#endif /* DM_TESSERACT_BACKEND_H */

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+# Host swapping through the backend: pages of a process in a memory cgroup
+# far below its working set go to the store and come back intact; swapoff
+# empties the store; the module cannot be removed while it holds pages.
+
+kmsg_mark
+check "insmod with store=/dev/ubdc" load_module store=/dev/ubdc
+check_kmsg "a new store is formatted" "store /dev/ubdc: formatted"
+check "mkswap" mkswap /dev/ubdb
+check "swapon" swapon /dev/ubdb
+blocks=$(store_stat blocks)
+swap_written() { awk '$3 == "ubdb" { print $10 }' /proc/diskstats; }
+swap_before=$(swap_written)
+check_eq "store starts empty" "$(store_stat free)" "$blocks"
+
+# 48 MiB touched three times in a 16 MiB memory cgroup: real host swapping.
+check "48 MiB in a 16 MiB memcg, pattern verified" in_memcg vm 16M "$MEMTOUCH" 48 3
+check "pages went to the store" test "$(backend stored)" -gt 4096
+check "pages came back from the store" test "$(backend loaded)" -gt 4096
+check "store bytes written" test "$(store_stat bytes_written)" -ge $(( $(backend stored) * 4096 ))
+check "store bytes read" test "$(store_stat bytes_read)" -ge $(( $(backend loaded) * 4096 ))
+check_eq "no page declined" "$(backend declined)" 0
+check_eq "no store I/O failed" "$(backend failed)" 0
+check_eq "swap device not written" "$(swap_written)" "$swap_before"
+# Freed swap slots may wait in per-cpu slot caches and in the swap cache:
+# exit frees nearly all entries at once, swapoff below all of them.
+check "process exit frees the entries" test "$(backend pages)" -lt 256
+check "and their blocks" test $((blocks - $(store_stat free))) -eq "$(backend pages)"
+
+# Hold swapped-out pages: rmmod must be refused, swapoff brings them back.
+in_memcg vm 16M "$MEMTOUCH" -h 6 48 2 > "$tess_out/memtouch-hold.txt" 2>&1 &
+holder=$!
+pages_above() { [ "$(backend pages)" -gt "$1" ]; }
+check "pages held in the store" wait_for 20 pages_above 4096
+check_fails "rmmod refused while the store holds pages" rmmod dm_tesseract
+check "lift the memcg limit, as before a swapoff" sh -c "echo max > /sys/fs/cgroup/vm/memory.max"
+check "swapoff" swapoff /dev/ubdb
+check_eq "swapoff leaves the store empty" "$(backend pages)" 0
+check_eq "all blocks free after swapoff" "$(store_stat free)" "$blocks"
+check "held pages verified after swapoff" wait "$holder"
+check "rmmod once the store is empty" rmmod dm_tesseract
+
+kmsg_mark
+check "reload on the same store" load_module store=/dev/ubdc
+check_kmsg "the store is recognised" "store /dev/ubdc: opened, $blocks free blocks"
+check_no_kmsg "and not formatted again" "formatted"
+check "rmmod" rmmod dm_tesseract
