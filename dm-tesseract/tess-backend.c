@@ -37,6 +37,24 @@ static DEFINE_MUTEX(tess_memcg_lock);	/* serialises writers of tess_memcg */
 
 static atomic64_t tess_stats[TESS_BE_NR_STATS];
 
+/*
+ * After a store write error, pages go to the swap device for a while: the
+ * failed folio is re-dirtied and its next writeback must not fail again.
+ */
+#define TESS_WRITE_ERROR_BACKOFF	(10 * HZ)
+static bool tess_write_failing;
+static unsigned long tess_write_retry_at;	/* jiffies */
+
+static bool tess_store_failing(void)
+{
+	if (!READ_ONCE(tess_write_failing))
+		return false;
+	if (time_before(jiffies, READ_ONCE(tess_write_retry_at)))
+		return true;
+	WRITE_ONCE(tess_write_failing, false);
+	return false;
+}
+
 static bool tess_wants(struct folio *folio)
 {
 	struct mem_cgroup *memcg;
@@ -143,6 +161,8 @@ static void tess_write_end_io(struct bio *bio)
 
 	if (bio->bi_status) {
 		/* As a swap device write error: keep the page, retry later. */
+		WRITE_ONCE(tess_write_retry_at, jiffies + TESS_WRITE_ERROR_BACKOFF);
+		WRITE_ONCE(tess_write_failing, true);
 		folio_mark_dirty(folio);
 		folio_clear_reclaim(folio);
 		pr_alert_ratelimited("tesseract: write error on store, swap entry %lx: %d\n",
@@ -163,7 +183,7 @@ static bool tess_store_folio(struct folio *folio, struct writeback_control *wbc)
 
 	if (!tess_index_has_type(&tess_index, swp_type(folio->swap)))
 		return false;
-	if (!tess_wants(folio))
+	if (!tess_wants(folio) || tess_store_failing())
 		goto decline;
 
 	for (i = 0; i < nr; i++)
