@@ -14,6 +14,7 @@
  * Each swap entry in the index holds one reference on the module, so the
  * module cannot be unloaded while the store holds swapped-out pages.
  */
+#include <kunit/visibility.h>
 #include <linux/bio.h>
 #include <linux/cgroup.h>
 #include <linux/memcontrol.h>
@@ -177,7 +178,7 @@ static void tess_write_end_io(struct bio *bio)
 	bio_put(bio);
 }
 
-static bool tess_store_folio(struct folio *folio, struct writeback_control *wbc)
+VISIBLE_IF_KUNIT bool tess_store_folio(struct folio *folio, struct writeback_control *wbc)
 {
 	long i, nr = folio_nr_pages(folio);
 
@@ -202,6 +203,7 @@ decline:
 	atomic64_add(nr, &tess_stats[TESS_BE_DECLINED]);
 	return false;
 }
+EXPORT_SYMBOL_IF_KUNIT(tess_store_folio);
 
 static void tess_read_end_io(struct bio *bio)
 {
@@ -222,7 +224,7 @@ static void tess_read_end_io(struct bio *bio)
 	bio_put(bio);
 }
 
-static bool tess_load_folio(struct folio *folio)
+VISIBLE_IF_KUNIT bool tess_load_folio(struct folio *folio)
 {
 	long i, found = 0, nr = folio_nr_pages(folio);
 	u64 b;
@@ -245,24 +247,28 @@ static bool tess_load_folio(struct folio *folio)
 	tess_folio_io(folio, REQ_OP_READ | REQ_SWAP, tess_read_end_io);
 	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(tess_load_folio);
 
-static void tess_invalidate(swp_entry_t e)
+VISIBLE_IF_KUNIT void tess_invalidate(swp_entry_t e)
 {
 	if (tess_forget(e))
 		atomic64_inc(&tess_stats[TESS_BE_INVALIDATED]);
 }
+EXPORT_SYMBOL_IF_KUNIT(tess_invalidate);
 
-static void tess_swapon(int type, unsigned long maxpages)
+VISIBLE_IF_KUNIT void tess_swapon(int type, unsigned long maxpages)
 {
 	if (tess_index_swapon(&tess_index, type))
 		DMWARN("swap type %d: no index, its pages go to the swap device",
 		       type);
 }
+EXPORT_SYMBOL_IF_KUNIT(tess_swapon);
 
-static void tess_swapoff(int type)
+VISIBLE_IF_KUNIT void tess_swapoff(int type)
 {
 	tess_index_swapoff(&tess_index, type);
 }
+EXPORT_SYMBOL_IF_KUNIT(tess_swapoff);
 
 static const struct swap_backend_ops tess_backend_ops = {
 	.store = tess_store_folio,
@@ -271,6 +277,14 @@ static const struct swap_backend_ops tess_backend_ops = {
 	.swapon = tess_swapon,
 	.swapoff = tess_swapoff,
 };
+
+#if IS_ENABLED(CONFIG_KUNIT)
+bool tess_backend_active(void)
+{
+	return tess_store;
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_backend_active);
+#endif
 
 int tess_backend_init(struct tess_store *store)
 {
@@ -293,6 +307,7 @@ void tess_backend_get_stats(u64 *vals)
 	for (i = 0; i < TESS_BE_NR_STATS; i++)
 		vals[i] = atomic64_read(&tess_stats[i]);
 }
+EXPORT_SYMBOL_IF_KUNIT(tess_backend_get_stats);
 
 int tess_backend_set_memcg(const char *path)
 {

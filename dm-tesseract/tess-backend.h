@@ -10,9 +10,11 @@
 #ifndef DM_TESSERACT_BACKEND_H
 #define DM_TESSERACT_BACKEND_H
 
+#include <linux/swap.h>
 #include <linux/types.h>
 
 struct tess_store;
+struct writeback_control;
 
 /* Counters, as tess_backend_get_stats() reports them. */
 enum tess_backend_stat {
@@ -40,5 +42,16 @@ void tess_backend_get_stats(u64 *vals);
 int tess_backend_set_memcg(const char *path);
 /* The current restriction's path into @buf ("" if none); returns length. */
 int tess_backend_get_memcg(char *buf, size_t len);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* The swap backend ops, visible to the KUnit suite only. */
+bool tess_store_folio(struct folio *folio, struct writeback_control *wbc);
+bool tess_load_folio(struct folio *folio);
+void tess_invalidate(swp_entry_t e);
+void tess_swapon(int type, unsigned long maxpages);
+void tess_swapoff(int type);
+/* True when the module was loaded with a store. */
+bool tess_backend_active(void);
+#endif
 
 #endif /* DM_TESSERACT_BACKEND_H */
