@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for the remap map and extent planning.
+ */
+#include <kunit/test.h>
+
+#include "tess-remap.h"
+
+static void tess_remap_map_test(struct kunit *test)
+{
+	struct tess_remap rm;
+	bool had_old;
+	u64 s, old = 0;
+
+	tess_remap_init(&rm);
+	KUNIT_EXPECT_FALSE(test, tess_remap_get(&rm, 7, &s));
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 7, 70, GFP_KERNEL, &old,
+					     &had_old), 0);
+	KUNIT_EXPECT_FALSE(test, had_old);
+	KUNIT_EXPECT_TRUE(test, tess_remap_get(&rm, 7, &s));
+	KUNIT_EXPECT_EQ(test, s, 70ULL);
+	/* Remapping again hands back the old store block to release. */
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 7, 71, GFP_KERNEL, &old,
+					     &had_old), 0);
+	KUNIT_EXPECT_TRUE(test, had_old);
+	KUNIT_EXPECT_EQ(test, old, 70ULL);
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 1ULL << 33, 5, GFP_KERNEL,
+					     &old, &had_old), 0);
+	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 2ULL);
+	KUNIT_EXPECT_TRUE(test, tess_remap_clear(&rm, 7, &s));
+	KUNIT_EXPECT_EQ(test, s, 71ULL);
+	KUNIT_EXPECT_FALSE(test, tess_remap_clear(&rm, 7, &s));
+	KUNIT_EXPECT_TRUE(test, tess_remap_clear(&rm, 1ULL << 33, &s));
+	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 0ULL);
+	tess_remap_destroy(&rm);
+}
+
+#define MAX_MAPS 4
+#define MAX_EXT 4
+
+struct plan_case {
+	const char *desc;
+	u64 maps[MAX_MAPS][2];		/* disk block, store block */
+	unsigned int nr_maps;
+	sector_t sector, len;
+	unsigned int max;
+	unsigned int nr_ext;
+	struct tess_extent ext[MAX_EXT];
+};
+
+static const struct plan_case plan_cases[] = {
+	{ "no remaps: one home extent", {}, 0, 0, 64, MAX_EXT,
+	  1, { { 0, 64, false, 0 } } },
+	{ "one remapped block splits the range", { { 1, 100 } }, 1, 0, 32, MAX_EXT,
+	  3, { { 0, 8, false, 0 }, { 8, 8, true, 800 }, { 16, 16, false, 0 } } },
+	{ "consecutive store blocks coalesce", { { 2, 10 }, { 3, 11 }, { 4, 12 } }, 3,
+	  16, 24, MAX_EXT, 1, { { 16, 24, true, 80 } } },
+	{ "scattered store blocks do not", { { 2, 10 }, { 3, 20 } }, 2, 16, 16, MAX_EXT,
+	  2, { { 16, 8, true, 80 }, { 24, 8, true, 160 } } },
+	{ "reverse order does not", { { 2, 11 }, { 3, 10 } }, 2, 16, 16, MAX_EXT,
+	  2, { { 16, 8, true, 88 }, { 24, 8, true, 80 } } },
+	{ "unaligned start and end", { { 0, 5 } }, 1, 3, 10, MAX_EXT,
+	  2, { { 3, 5, true, 43 }, { 8, 5, false, 0 } } },
+	{ "inside one remapped block", { { 4, 9 } }, 1, 34, 2, MAX_EXT,
+	  1, { { 34, 2, true, 74 } } },
+	{ "max reached: a prefix", { { 1, 50 }, { 3, 60 } }, 2, 0, 40, 2,
+	  2, { { 0, 8, false, 0 }, { 8, 8, true, 400 } } },
+};
+
+static void plan_case_desc(const struct plan_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(plan, plan_cases, plan_case_desc);
+
+static void tess_remap_plan_test(struct kunit *test)
+{
+	const struct plan_case *c = test->param_value;
+	struct tess_extent ext[MAX_EXT];
+	struct tess_remap rm;
+	unsigned int i, n;
+	bool had_old;
+	u64 old;
+
+	tess_remap_init(&rm);
+	for (i = 0; i < c->nr_maps; i++)
+		KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, c->maps[i][0],
+						     c->maps[i][1], GFP_KERNEL,
+						     &old, &had_old), 0);
+
+	n = tess_remap_plan(&rm, c->sector, c->len, ext, c->max);
+	KUNIT_EXPECT_EQ(test, n, c->nr_ext);
+	for (i = 0; i < min(n, c->nr_ext); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, ext[i].sector, c->ext[i].sector, "extent %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, ext[i].len, c->ext[i].len, "extent %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, ext[i].remapped, c->ext[i].remapped, "extent %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, ext[i].store_sector, c->ext[i].store_sector,
+				    "extent %u", i);
+	}
+	xa_destroy(&rm.map);
+}
+
+static struct kunit_case tess_remap_cases[] = {
+	KUNIT_CASE(tess_remap_map_test),
+	KUNIT_CASE_PARAM(tess_remap_plan_test, plan_gen_params),
+	{}
+};
+
+static struct kunit_suite tess_remap_suite = {
+	.name = "dm-tesseract-remap",
+	.test_cases = tess_remap_cases,
+};
+
+kunit_test_suite(tess_remap_suite);
