@@ -11,7 +11,8 @@
 
 int tess_alloc_init(struct tess_alloc *a, u64 first, u64 end)
 {
-	if (first >= end || end > ULONG_MAX)
+	/* The bitmap helpers count bits in unsigned int. */
+	if (first >= end || end > UINT_MAX)
 		return -EINVAL;
 
 	spin_lock_init(&a->lock);
@@ -19,7 +20,7 @@ int tess_alloc_init(struct tess_alloc *a, u64 first, u64 end)
 	a->end = end;
 	a->cursor = first;
 	a->nr_free = end - first;
-	a->used = bitmap_zalloc(end, GFP_KERNEL);
+	a->used = kvcalloc(BITS_TO_LONGS(end), sizeof(long), GFP_KERNEL);
 	a->refs = kvcalloc(end, sizeof(*a->refs), GFP_KERNEL);
 	if (!a->used || !a->refs) {
 		tess_alloc_destroy(a);
@@ -32,7 +33,7 @@ EXPORT_SYMBOL_IF_KUNIT(tess_alloc_init);
 
 void tess_alloc_destroy(struct tess_alloc *a)
 {
-	bitmap_free(a->used);
+	kvfree(a->used);
 	kvfree(a->refs);
 	a->used = NULL;
 	a->refs = NULL;

@@ -22,6 +22,7 @@
 #include <linux/pagemap.h>
 #include <linux/swap.h>
 #include <linux/swap_backend.h>
+#include <linux/wait_bit.h>
 #include <linux/writeback.h>
 
 #include "tess-backend.h"
@@ -70,6 +71,12 @@ static bool tess_wants(struct folio *folio)
 	return wants;
 }
 
+/* The swap entry of subpage @i of @folio. */
+static swp_entry_t tess_entry(struct folio *folio, long i)
+{
+	return swp_entry(swp_type(folio->swap), swp_offset(folio->swap) + i);
+}
+
 /* Forget entry @e and release its block; any context.  False: unknown. */
 static bool tess_forget(swp_entry_t e)
 {
@@ -88,59 +95,70 @@ static void tess_forget_folio(struct folio *folio)
 	long i;
 
 	for (i = 0; i < folio_nr_pages(folio); i++)
-		tess_forget(swp_entry(swp_type(folio->swap),
-				      swp_offset(folio->swap) + i));
+		tess_forget(tess_entry(folio, i));
 }
 
-/* Give subpage @i of @folio a new block in the index; process context. */
+/*
+ * Give subpage @i of @folio a new block in the index; process context.
+ * A new entry takes a module reference, refused once module exit began.
+ */
 static int tess_assign(struct folio *folio, long i)
 {
-	swp_entry_t e = swp_entry(swp_type(folio->swap),
-				  swp_offset(folio->swap) + i);
 	bool had_old;
 	u64 b, old;
 	int r;
 
 	if (!tess_alloc_get(&tess_store->alloc, 1, &b))
 		return -ENOSPC;
-	r = tess_index_store(&tess_index, e, b, GFP_NOIO, &old, &had_old);
+	if (!try_module_get(THIS_MODULE)) {
+		tess_alloc_put(&tess_store->alloc, b);
+		return -ENODEV;
+	}
+	r = tess_index_store(&tess_index, tess_entry(folio, i), b, GFP_NOIO,
+			     &old, &had_old);
 	if (r) {
 		tess_alloc_put(&tess_store->alloc, b);
+		module_put(THIS_MODULE);
 		return r;
 	}
 	if (had_old) {
+		/* The entry already held a reference. */
 		tess_alloc_put(&tess_store->alloc, old);
+		module_put(THIS_MODULE);
 	} else {
-		__module_get(THIS_MODULE);
 		atomic64_inc(&tess_stats[TESS_BE_PAGES]);
 	}
 	return 0;
 }
 
-static u64 tess_block_of(struct folio *folio, long i)
+/* Number of @folio's subpages whose entries the store holds. */
+static long tess_nr_held(struct folio *folio)
 {
-	u64 b = 0;
+	long i, held = 0;
+	u64 b;
 
-	tess_index_lookup(&tess_index, swp_entry(swp_type(folio->swap),
-						 swp_offset(folio->swap) + i),
-			  &b);
-	return b;
+	for (i = 0; i < folio_nr_pages(folio); i++)
+		held += tess_index_lookup(&tess_index, tess_entry(folio, i), &b);
+	return held;
 }
 
 /*
- * Read or write every subpage of @folio at its block, merging runs of
- * consecutive blocks into one bio; the bios are chained so that @end_io
- * runs once, after the last, with the first error.
+ * Bios for every subpage of @folio, one per run of consecutive blocks:
+ * all but the last are submitted, chained to the last, which is returned
+ * for the caller to complete and submit (its end_io then runs once, after
+ * all of them, with the first error).  The caller holds the folio lock
+ * and has made sure the store holds every subpage: the entries cannot
+ * change under it.
  */
-static void tess_folio_io(struct folio *folio, blk_opf_t opf,
-			  bio_end_io_t end_io)
+static struct bio *tess_folio_bios(struct folio *folio, blk_opf_t opf)
 {
 	long i, nr = folio_nr_pages(folio);
 	struct bio *bio = NULL;
-	u64 b, prev = 0;
+	u64 b = 0, prev = 0;
 
 	for (i = 0; i < nr; i++) {
-		b = tess_block_of(folio, i);
+		WARN_ON_ONCE(!tess_index_lookup(&tess_index,
+						tess_entry(folio, i), &b));
 		if (!bio || b != prev + 1 ||
 		    !bio_add_page(bio, folio_page(folio, i), PAGE_SIZE, 0)) {
 			bio = blk_next_bio(bio, tess_store->bdev,
@@ -151,8 +169,28 @@ static void tess_folio_io(struct folio *folio, blk_opf_t opf,
 		}
 		prev = b;
 	}
+	return bio;
+}
+
+/*
+ * Bios in flight with an end_io of ours: module exit waits for them, as
+ * their completion may run after the last entry's module reference is
+ * dropped.
+ */
+static atomic_t tess_inflight = ATOMIC_INIT(0);
+
+static void tess_submit(struct bio *bio, bio_end_io_t end_io)
+{
+	atomic_inc(&tess_inflight);
 	bio->bi_end_io = end_io;
 	submit_bio(bio);
+}
+
+static void tess_end_io(struct bio *bio)
+{
+	bio_put(bio);
+	if (atomic_dec_and_test(&tess_inflight))
+		wake_up_var(&tess_inflight);
 }
 
 static void tess_write_end_io(struct bio *bio)
@@ -175,12 +213,13 @@ static void tess_write_end_io(struct bio *bio)
 		atomic64_add(nr * PAGE_SIZE, &tess_store->bytes_written);
 	}
 	folio_end_writeback(folio);
-	bio_put(bio);
+	tess_end_io(bio);
 }
 
 VISIBLE_IF_KUNIT bool tess_store_folio(struct folio *folio, struct writeback_control *wbc)
 {
 	long i, nr = folio_nr_pages(folio);
+	struct bio *bio;
 
 	if (!tess_index_has_type(&tess_index, swp_type(folio->swap)))
 		return false;
@@ -192,9 +231,10 @@ VISIBLE_IF_KUNIT bool tess_store_folio(struct folio *folio, struct writeback_con
 			goto decline;
 
 	folio_start_writeback(folio);
+	bio = tess_folio_bios(folio, REQ_OP_WRITE | REQ_SWAP |
+			      wbc_to_write_flags(wbc));
 	folio_unlock(folio);
-	tess_folio_io(folio, REQ_OP_WRITE | REQ_SWAP | wbc_to_write_flags(wbc),
-		      tess_write_end_io);
+	tess_submit(bio, tess_write_end_io);
 	return true;
 
 decline:
@@ -205,15 +245,14 @@ decline:
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_store_folio);
 
-static void tess_read_end_io(struct bio *bio)
+/* A read of @folio from the store finished; unlock it, uptodate if @ok. */
+static void tess_read_done(struct folio *folio, blk_status_t status)
 {
-	struct folio *folio = bio_first_folio_all(bio);
 	long nr = folio_nr_pages(folio);
 
-	if (bio->bi_status) {
+	if (status) {
 		pr_alert_ratelimited("tesseract: read error on store, swap entry %lx: %d\n",
-				     folio->swap.val,
-				     blk_status_to_errno(bio->bi_status));
+				     folio->swap.val, blk_status_to_errno(status));
 		atomic64_add(nr, &tess_stats[TESS_BE_FAILED]);
 	} else {
 		folio_mark_uptodate(folio);
@@ -221,30 +260,36 @@ static void tess_read_end_io(struct bio *bio)
 		atomic64_add(nr * PAGE_SIZE, &tess_store->bytes_read);
 	}
 	folio_unlock(folio);
-	bio_put(bio);
+}
+
+static void tess_read_end_io(struct bio *bio)
+{
+	tess_read_done(bio_first_folio_all(bio), bio->bi_status);
+	tess_end_io(bio);
 }
 
 VISIBLE_IF_KUNIT bool tess_load_folio(struct folio *folio)
 {
-	long i, found = 0, nr = folio_nr_pages(folio);
-	u64 b;
+	long held = tess_nr_held(folio);
+	struct bio *bio;
 
-	for (i = 0; i < nr; i++)
-		found += tess_index_lookup(&tess_index,
-					   swp_entry(swp_type(folio->swap),
-						     swp_offset(folio->swap) + i),
-					   &b);
-	if (!found)
+	if (!held)
 		return false;
-	if (found < nr) {
-		/* Never the case: a folio is stored whole.  Fail the read. */
-		pr_err_ratelimited("tesseract: swap entry %lx only partly in the store\n",
-				   folio->swap.val);
-		atomic64_add(nr, &tess_stats[TESS_BE_FAILED]);
-		folio_unlock(folio);
+	if (held < folio_nr_pages(folio)) {
+		/* Swap-in is order-0 while we are registered: a bug. */
+		WARN_ONCE(1, "tesseract: swap entry %lx only partly in the store\n",
+			  folio->swap.val);
+		tess_read_done(folio, BLK_STS_IOERR);
 		return true;
 	}
-	tess_folio_io(folio, REQ_OP_READ | REQ_SWAP, tess_read_end_io);
+	bio = tess_folio_bios(folio, REQ_OP_READ | REQ_SWAP);
+	if (folio_test_swapcache(folio)) {
+		tess_submit(bio, tess_read_end_io);
+	} else {
+		/* Off the swap cache the caller may free the folio on return. */
+		tess_read_done(folio, errno_to_blk_status(submit_bio_wait(bio)));
+		bio_put(bio);
+	}
 	return true;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_load_folio);
@@ -296,6 +341,7 @@ void tess_backend_exit(void)
 {
 	/* Tells swapoff() of every type still active. */
 	swap_backend_unregister(&tess_backend_ops);
+	wait_var_event(&tess_inflight, !atomic_read(&tess_inflight));
 	tess_backend_set_memcg("");
 	tess_store = NULL;
 }

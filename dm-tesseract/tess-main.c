@@ -47,62 +47,63 @@ module_param_cb(verbose, &verbose_ops, &tess_verbose, 0644);
 MODULE_PARM_DESC(verbose,
 		 "Log table creation, removal and messages (0 or 1; default 0)");
 
-/* Open the store and register the swap backend on it, if one is named. */
-static int __init tess_backend_start(void)
+static bool tess_has_store(void)
 {
-	int r;
-
-	if (!store || !*store)
-		return 0;
-	r = tess_store_open(&tess_the_store, store);
-	if (r)
-		return r;
-	r = tess_backend_init(&tess_the_store);
-	if (r) {
-		DMERR("store %s: cannot register the swap backend: %d", store, r);
-		tess_store_close(&tess_the_store);
-	}
-	return r;
+	return store && *store;
 }
 
-static void tess_backend_stop(void)
-{
-	if (!store || !*store)
-		return;
-	tess_backend_exit();
-	tess_store_close(&tess_the_store);
-}
-
+/*
+ * The swap backend is registered last, once nothing can fail: from then
+ * on reclaim may put pages in the store, and only module exit, which
+ * waits for the store to be empty, may take it away.
+ */
 static int __init tess_init(void)
 {
-	bool has_store = store && *store;
+	struct tess_store *s = tess_has_store() ? &tess_the_store : NULL;
 	int r;
 
-	r = tess_backend_start();
-	if (r)
-		return r;
+	if (s) {
+		r = tess_store_open(s, store);
+		if (r)
+			return r;
+	}
 
-	r = tess_sysfs_init(has_store ? &tess_the_store : NULL);
+	r = tess_sysfs_init(s);
 	if (r)
 		goto bad_sysfs;
 
 	r = tess_target_register();
 	if (r)
 		goto bad_target;
+
+	if (s) {
+		r = tess_backend_init(s);
+		if (r) {
+			DMERR("store %s: cannot register the swap backend: %d",
+			      store, r);
+			goto bad_backend;
+		}
+	}
 	return 0;
 
+bad_backend:
+	tess_target_unregister();
 bad_target:
 	tess_sysfs_exit();
 bad_sysfs:
-	tess_backend_stop();
+	if (s)
+		tess_store_close(s);
 	return r;
 }
 
 static void __exit tess_exit(void)
 {
+	if (tess_has_store())
+		tess_backend_exit();
 	tess_target_unregister();
 	tess_sysfs_exit();
-	tess_backend_stop();
+	if (tess_has_store())
+		tess_store_close(&tess_the_store);
 }
 
 module_init(tess_init);

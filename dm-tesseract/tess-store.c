@@ -130,7 +130,9 @@ int tess_store_open(struct tess_store *s, const char *path)
 	}
 	s->bdev = file_bdev(s->bdev_file);
 
-	dev_blocks = bdev_nr_bytes(s->bdev) / TESS_BLOCK_SIZE;
+	/* Block numbers beyond 2^32 - 1 are not supported: use that much. */
+	dev_blocks = min_t(u64, bdev_nr_bytes(s->bdev) / TESS_BLOCK_SIZE,
+			   UINT_MAX);
 	if (dev_blocks < TESS_STORE_MIN_BLOCKS) {
 		DMERR("store %s: too small (%llu blocks, need %u)", path,
 		      dev_blocks, TESS_STORE_MIN_BLOCKS);

@@ -103,9 +103,16 @@ struct tess_stat_dir {
 	const char * const *names;
 	unsigned int nr;
 	void (*get)(u64 *vals);
-	struct kobj_attribute *kattrs;
+	struct tess_stat_attr *sattrs;
 	struct attribute **attrs;	/* NULL-terminated, for the group */
 	struct attribute_group group;
+};
+
+/* One file of a tess_stat_dir. */
+struct tess_stat_attr {
+	struct kobj_attribute kattr;
+	struct tess_stat_dir *dir;
+	unsigned int idx;
 };
 
 #define TESS_MAX_STATS	8
@@ -120,24 +127,18 @@ static struct tess_stat_dir tess_stat_dirs[] = {
 static ssize_t tess_stat_show(struct kobject *kobj, struct kobj_attribute *a,
 			      char *buf)
 {
+	struct tess_stat_attr *sa = container_of(a, struct tess_stat_attr, kattr);
 	u64 vals[TESS_MAX_STATS];
-	unsigned int d, i;
 
-	for (d = 0; d < ARRAY_SIZE(tess_stat_dirs); d++) {
-		i = a - tess_stat_dirs[d].kattrs;
-		if (i < tess_stat_dirs[d].nr) {
-			tess_stat_dirs[d].get(vals);
-			return sysfs_emit(buf, "%llu\n", vals[i]);
-		}
-	}
-	return -EINVAL;
+	sa->dir->get(vals);
+	return sysfs_emit(buf, "%llu\n", vals[sa->idx]);
 }
 
 static void tess_stat_dir_free(struct tess_stat_dir *sd)
 {
-	kfree(sd->kattrs);
+	kfree(sd->sattrs);
 	kfree(sd->attrs);
-	sd->kattrs = NULL;
+	sd->sattrs = NULL;
 	sd->attrs = NULL;
 }
 
@@ -147,18 +148,23 @@ static int tess_stat_dir_build(struct tess_stat_dir *sd,
 {
 	unsigned int i;
 
-	sd->kattrs = kcalloc(sd->nr, sizeof(*sd->kattrs), GFP_KERNEL);
+	struct tess_stat_attr *sa;
+
+	sd->sattrs = kcalloc(sd->nr, sizeof(*sd->sattrs), GFP_KERNEL);
 	sd->attrs = kcalloc(sd->nr + 2, sizeof(*sd->attrs), GFP_KERNEL);
-	if (!sd->kattrs || !sd->attrs) {
+	if (!sd->sattrs || !sd->attrs) {
 		tess_stat_dir_free(sd);
 		return -ENOMEM;
 	}
 	for (i = 0; i < sd->nr; i++) {
-		sysfs_attr_init(&sd->kattrs[i].attr);
-		sd->kattrs[i].attr.name = sd->names[i];
-		sd->kattrs[i].attr.mode = 0444;
-		sd->kattrs[i].show = tess_stat_show;
-		sd->attrs[i] = &sd->kattrs[i].attr;
+		sa = &sd->sattrs[i];
+		sysfs_attr_init(&sa->kattr.attr);
+		sa->kattr.attr.name = sd->names[i];
+		sa->kattr.attr.mode = 0444;
+		sa->kattr.show = tess_stat_show;
+		sa->dir = sd;
+		sa->idx = i;
+		sd->attrs[i] = &sa->kattr.attr;
 	}
 	sd->attrs[i] = extra;
 	sd->group.name = sd->name;

@@ -13,8 +13,13 @@ swap_written() { awk '$3 == "ubdb" { print $10 }' /proc/diskstats; }
 swap_before=$(swap_written)
 check_eq "store starts empty" "$(store_stat free)" "$blocks"
 
+vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+pswpout=$(vmstat pswpout) pswpin=$(vmstat pswpin)
+
 # 48 MiB touched three times in a 16 MiB memory cgroup: real host swapping.
 check "48 MiB in a 16 MiB memcg, pattern verified" in_memcg vm 16M "$MEMTOUCH" 48 3
+check_eq "stored pages count as pswpout" "$(( $(vmstat pswpout) - pswpout ))" "$(backend stored)"
+check_eq "loaded pages count as pswpin" "$(( $(vmstat pswpin) - pswpin ))" "$(backend loaded)"
 check "pages went to the store" test "$(backend stored)" -gt 4096
 check "pages came back from the store" test "$(backend loaded)" -gt 4096
 check "store bytes written" test "$(store_stat bytes_written)" -ge $(( $(backend stored) * 4096 ))

@@ -91,6 +91,10 @@ check_config() {
 do_build() {
 	local dir src obj n version
 	dir=$(build_dir)
+	mkdir -p "$cache"
+	# One build at a time: a second caller waits, then finds it built.
+	exec 9> "$cache/.lock"
+	flock 9
 	if [ -f "$dir/built" ]; then
 		echo "$dir"
 		return
