@@ -11,8 +11,8 @@ dmsetup create tess --table "0 $size tesseract /dev/ubda"
 progress "filling 128 MiB of the data device"
 dd if=/dev/urandom of=/dev/ubda bs=1M count=128 oflag=direct status=none
 
-export RUNTIME=${BENCH_RUNTIME:-8}
-for round in $(seq "${BENCH_ROUNDS:-3}"); do
+export RUNTIME=${BENCH_RUNTIME:-5}
+for round in $(seq "${BENCH_ROUNDS:-5}"); do
 	for job in randread randwrite; do
 		for dev in lin tess; do
 			progress "round $round: $job-4k on $dev (${RUNTIME}s)"
