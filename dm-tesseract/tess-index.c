@@ -6,6 +6,7 @@
 #include <linux/slab.h>
 
 #include "tess-index.h"
+#include "tess-xa.h"
 
 int tess_index_swapon(struct tess_index *idx, unsigned int type)
 {
@@ -53,51 +54,26 @@ int tess_index_store(struct tess_index *idx, swp_entry_t e, u64 block,
 		     gfp_t gfp, u64 *old, bool *had_old)
 {
 	struct xarray *xa = tess_index_xa(idx, e);
-	void *prev;
 
 	*had_old = false;
 	if (!xa)
 		return -ENOENT;
-	prev = xa_store_irq(xa, swp_offset(e), xa_mk_value(block), gfp);
-	if (xa_is_err(prev))
-		return xa_err(prev);
-	if (prev) {
-		*old = xa_to_value(prev);
-		*had_old = true;
-	}
-	return 0;
+	return tess_xa_store(xa, swp_offset(e), block, gfp, old, had_old);
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_index_store);
 
 bool tess_index_lookup(struct tess_index *idx, swp_entry_t e, u64 *block)
 {
 	struct xarray *xa = tess_index_xa(idx, e);
-	void *v;
 
-	if (!xa)
-		return false;
-	v = xa_load(xa, swp_offset(e));
-	if (!v)
-		return false;
-	*block = xa_to_value(v);
-	return true;
+	return xa && tess_xa_load(xa, swp_offset(e), block);
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_index_lookup);
 
 bool tess_index_erase(struct tess_index *idx, swp_entry_t e, u64 *block)
 {
 	struct xarray *xa = tess_index_xa(idx, e);
-	unsigned long flags;
-	void *v;
 
-	if (!xa)
-		return false;
-	xa_lock_irqsave(xa, flags);
-	v = __xa_erase(xa, swp_offset(e));
-	xa_unlock_irqrestore(xa, flags);
-	if (!v)
-		return false;
-	*block = xa_to_value(v);
-	return true;
+	return xa && tess_xa_erase(xa, swp_offset(e), block);
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_index_erase);

@@ -6,6 +6,7 @@
 #include <linux/minmax.h>
 
 #include "tess-remap.h"
+#include "tess-xa.h"
 
 void tess_remap_init(struct tess_remap *rm)
 {
@@ -23,43 +24,19 @@ EXPORT_SYMBOL_IF_KUNIT(tess_remap_destroy);
 int tess_remap_set(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp,
 		   u64 *old, bool *had_old)
 {
-	void *prev;
-
-	*had_old = false;
-	prev = xa_store_irq(&rm->map, disk, xa_mk_value(store), gfp);
-	if (xa_is_err(prev))
-		return xa_err(prev);
-	if (prev) {
-		*old = xa_to_value(prev);
-		*had_old = true;
-	}
-	return 0;
+	return tess_xa_store(&rm->map, disk, store, gfp, old, had_old);
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_set);
 
 bool tess_remap_get(struct tess_remap *rm, u64 disk, u64 *store)
 {
-	void *v = xa_load(&rm->map, disk);
-
-	if (!v)
-		return false;
-	*store = xa_to_value(v);
-	return true;
+	return tess_xa_load(&rm->map, disk, store);
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_get);
 
 bool tess_remap_clear(struct tess_remap *rm, u64 disk, u64 *store)
 {
-	unsigned long flags;
-	void *v;
-
-	xa_lock_irqsave(&rm->map, flags);
-	v = __xa_erase(&rm->map, disk);
-	xa_unlock_irqrestore(&rm->map, flags);
-	if (!v)
-		return false;
-	*store = xa_to_value(v);
-	return true;
+	return tess_xa_erase(&rm->map, disk, store);
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_clear);
 
