@@ -98,3 +98,9 @@ wait_for() {
 TESS_SYS=/sys/kernel/tesseract
 backend() { cat "$TESS_SYS/backend/$1"; }
 store_stat() { cat "$TESS_SYS/store/$1"; }
+
+# pages_above N: the store holds more than N swapped-out pages.
+pages_above() { [ "$(backend pages)" -gt "$1" ]; }
+
+# swap_written: sectors written to the swap device (ubdb) so far.
+swap_written() { awk '$3 == "ubdb" { print $10 }' /proc/diskstats; }

@@ -11,7 +11,6 @@ check "swapon" swapon /dev/ubdb
 
 in_memcg vm 16M "$MEMTOUCH" -h 6 48 2 > "$tess_out/memtouch.txt" 2>&1 &
 holder=$!
-pages_above() { [ "$(backend pages)" -gt "$1" ]; }
 check "pages held in the store" wait_for 20 pages_above 4096
 
 kmsg_mark
@@ -25,7 +24,6 @@ check_kmsg "the kernel log says so" "tesseract: read error on store"
 
 # Writes: a folio whose store write failed is re-dirtied, and pages go to
 # the swap device for a while: a new workload runs intact on a dead store.
-swap_written() { awk '$3 == "ubdb" { print $10 }' /proc/diskstats; }
 before=$(swap_written)
 declined=$(backend declined)
 check "a new workload with the store failing, verified" in_memcg vm2 12M "$MEMTOUCH" 32 2

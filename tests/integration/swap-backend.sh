@@ -9,7 +9,6 @@ check_kmsg "a new store is formatted" "store /dev/ubdc: formatted"
 check "mkswap" mkswap /dev/ubdb
 check "swapon" swapon /dev/ubdb
 blocks=$(store_stat blocks)
-swap_written() { awk '$3 == "ubdb" { print $10 }' /proc/diskstats; }
 swap_before=$(swap_written)
 check_eq "store starts empty" "$(store_stat free)" "$blocks"
 
@@ -35,7 +34,6 @@ check "and their blocks" test $((blocks - $(store_stat free))) -eq "$(backend pa
 # Hold swapped-out pages: rmmod must be refused, swapoff brings them back.
 in_memcg vm 16M "$MEMTOUCH" -h 6 48 2 > "$tess_out/memtouch-hold.txt" 2>&1 &
 holder=$!
-pages_above() { [ "$(backend pages)" -gt "$1" ]; }
 check "pages held in the store" wait_for 20 pages_above 4096
 check_fails "rmmod refused while the store holds pages" rmmod dm_tesseract
 check "lift the memcg limit, as before a swapoff" sh -c "echo max > /sys/fs/cgroup/vm/memory.max"
