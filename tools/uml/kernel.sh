@@ -19,7 +19,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 pkg=linux-source-6.12
 tarball=/usr/src/$pkg.tar.xz
-cache=${TESSERACT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tesseract}
+cache=${TESSERACT_CACHE:-${XDG_CACHE_HOME:-${HOME:-/var/tmp}/.cache}/tesseract}
 jobs=${JOBS:-$(nproc)}
 # Bump when the way the kernel is built changes (part of the cache key).
 recipe=1
