@@ -34,10 +34,13 @@ kernel: deps
 modules: kernel
 	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um modules
 
-tools: tools/memtouch/memtouch
+tools: tools/memtouch/memtouch tools/vmsim/vmsim
 
 tools/memtouch/memtouch: tools/memtouch/memtouch.c
 	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+tools/vmsim/vmsim: tools/vmsim/vmsim.c
+	@$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $<
 
 kunit: modules
 	@tests/run kunit
@@ -64,4 +67,4 @@ sparse: kernel
 
 clean:
 	@[ ! -d "$(KDIR)" ] || $(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um clean
-	@rm -f tools/memtouch/memtouch
+	@rm -f tools/memtouch/memtouch tools/vmsim/vmsim

@@ -75,13 +75,19 @@ status_field() { dmsetup status "$1" | awk -v n="$2" '{ print $(n + 3) }'; }
 MEMTOUCH=$tess_top/tools/memtouch/memtouch
 
 # in_memcg NAME MAX CMD...: run CMD in memory cgroup NAME (created if
-# needed) limited to MAX bytes of memory.
-in_memcg() {
-	local cg=/sys/fs/cgroup/$1 max=$2; shift 2
+# needed) limited to MAX bytes of memory (memory.max).
+in_memcg() { _in_memcg memory.max "$@"; }
+
+# in_memcg_high NAME HIGH CMD...: the same, throttled above HIGH bytes
+# (memory.high, as systemd's MemoryHigh=) instead of a hard limit.
+in_memcg_high() { _in_memcg memory.high "$@"; }
+
+_in_memcg() {
+	local knob=$1 cg=/sys/fs/cgroup/$2 limit=$3; shift 3
 	grep -qw memory /sys/fs/cgroup/cgroup.subtree_control ||
 		echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 	mkdir -p "$cg"
-	echo "$max" > "$cg/memory.max"
+	echo "$limit" > "$cg/$knob"
 	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"
 }
 
@@ -104,3 +110,12 @@ pages_above() { [ "$(backend pages)" -gt "$1" ]; }
 
 # swap_written: sectors written to the swap device (ubdb) so far.
 swap_written() { awk '$3 == "ubdb" { print $10 }' /proc/diskstats; }
+
+# json_get FILE KEY[.KEY...]: a value from a JSON file.
+json_get() {
+	python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v[k]
+print(v)' "$1" "$2"
+}

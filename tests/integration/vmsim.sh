@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: GPL-2.0
+# vmsim, the VM-like process of the double-paging benchmark, on a tesseract
+# target with host swapping through the backend: guest RAM really swapped
+# by the host, guest paging really through O_DIRECT, every stamp checked.
+# The VM's memcg uses memory.high: under a memory.max below guest RAM this
+# access pattern (O_DIRECT from and into memory being swapped) ends in a
+# memcg OOM kill in UML, with the swap device as with the store.
+
+VMSIM=$tess_top/tools/vmsim/vmsim
+check "insmod with store" load_module store=/dev/ubdc
+check "mkswap" mkswap -q /dev/ubdb
+check "swapon" swapon /dev/ubdb
+size=$(sectors /dev/ubda)
+check "create vm0" dmsetup create vm0 --table "0 $size tesseract /dev/ubda"
+
+for submit in pwritev aio; do
+	out=$tess_out/vmsim-$submit.json
+	check "vmsim ($submit): 32 MiB guest RAM in a 24 MiB memcg, stamps verified" \
+		in_memcg_high vm 24M sh -c "$VMSIM --dev /dev/mapper/vm0 --ram 32 --ws 64 --disk 128 --seconds 4 --submit $submit --data-dev ubda --store-dev ubdc > $out"
+	check "vmsim ($submit): JSON output" json_get "$out" throughput
+	check "vmsim ($submit): the guest paged out" test "$(json_get "$out" guest.page_outs)" -gt 1000
+	check "vmsim ($submit): the guest paged in" test "$(json_get "$out" guest.page_ins)" -gt 1000
+	check "vmsim ($submit): the host swapped guest RAM in" test "$(json_get "$out" host.pswpin)" -gt 100
+	check "vmsim ($submit): guest page-outs reached the data device" test "$(json_get "$out" bytes.data_written)" -gt 0
+	check "vmsim ($submit): host swap went to the store" test "$(json_get "$out" bytes.store_written)" -gt 0
+	check_eq "vmsim ($submit): no bad stamp" "$(json_get "$out" bad_stamps)" 0
+	check "vmsim ($submit): the probe ran" test "$(json_get "$out" probe_ms.samples)" -gt 100
+done
+
+# The stamps catch a disk that loses writes: dm-zero reads back zeroes.
+check "a disk that loses writes" dmsetup create z --table "0 262144 zero"
+check_fails "vmsim fails on it" sh -c "$VMSIM --dev /dev/mapper/z --ram 8 --ws 16 --disk 32 --seconds 1 > /dev/null 2> $tess_out/vmsim-zero.txt"
+check "and says why" grep -q "stamp" "$tess_out/vmsim-zero.txt"
+check_fails "bad arguments refused" "$VMSIM" --dev /dev/mapper/vm0 --ram 0
+check_eq "with exit code 2" "$("$VMSIM" --bogus > /dev/null 2>&1; echo $?)" 2
+check "remove vm0" dmsetup remove vm0

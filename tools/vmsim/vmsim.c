@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmsim: a VM-like process for the double-paging benchmark.
+ *
+ * Guest RAM is anonymous memory of this process, so when it runs in a
+ * memory cgroup below its size, the host swaps guest RAM out for real.  A
+ * Linux-like guest reclaim model pages guest pages out to a guest swap area
+ * (a block device, e.g. the tesseract target) with O_DIRECT writes straight
+ * from guest RAM, as QEMU does with cache=none, and pages them in with
+ * O_DIRECT reads into guest RAM.  When the guest evicts a page the host has
+ * already swapped out, the write faults it back in first: double paging.
+ *
+ * Guest model: active and inactive LRU lists of frames, reclaim in batches
+ * of 32 from the inactive tail (referenced pages are activated instead),
+ * the active list refilled into the inactive one when it grows larger;
+ * swap slots allocated in clusters of 256; readahead of up to 8 slots on a
+ * page-in; a page keeps its slot while clean, so evicting it again costs no
+ * write (a write to a page frees its slot, as a write fault does).  Every
+ * guest page carries a stamp (page id, version) at its start
+ * and end, checked on every access and at the end; a mismatch fails the
+ * run.  A probe thread touches a few pages every 10 ms and records how long
+ * that took: the guest's responsiveness.
+ *
+ * Output: one JSON object on stdout.  Exit 0: every stamp checked out;
+ * 1: a stamp mismatch or an I/O error; 2: bad arguments.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/aio_abi.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE		4096UL
+#define BATCH		32
+#define CLUSTER		256
+#define READAHEAD	8
+#define PROBE_PAGES	8
+#define PROBE_MS	10
+#define NONE		UINT32_MAX
+
+struct stamp {
+	uint64_t id;
+	uint64_t version;
+};
+
+struct gpage {			/* a guest page */
+	uint32_t frame;		/* NONE: not resident */
+	uint32_t slot;		/* NONE: no copy in the swap area */
+	uint64_t version;
+	int dirty;		/* changed since its slot was written */
+};
+
+struct frame {			/* a guest RAM frame */
+	uint32_t page;		/* NONE: free */
+	uint32_t prev, next;	/* LRU links */
+	int active, referenced;
+};
+
+static struct {
+	long ram_mib, disk_mib, ws_mib, seconds, hot_pct, hot_prob, write_pct;
+	unsigned int seed;
+	const char *dev, *submit, *data_dev, *store_dev;
+} opt = { 64, 0, 0, 20, 20, 80, 30, 1, NULL, "pwritev", NULL, NULL };
+
+static uint8_t *ram;
+static struct gpage *pages;
+static struct frame *frames;
+static uint32_t *slot_owner;	/* slot -> page, NONE: free */
+static uint32_t *free_stack;	/* free frames */
+static uint32_t nr_pages, nr_frames, nr_slots, slot_cursor, free_frames;
+static uint32_t lru_head[2] = { NONE, NONE }, lru_tail[2] = { NONE, NONE };
+static uint32_t lru_len[2];
+static int fd;
+static aio_context_t aio_ctx;
+static pthread_mutex_t guest_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t page_outs, page_ins, writes_skipped, accesses, bad_stamps;
+static uint64_t io_errors;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- LRU lists of frames ---- */
+
+static void lru_del(uint32_t f)
+{
+	struct frame *fr = &frames[f];
+	int l = fr->active;
+
+	if (fr->prev != NONE)
+		frames[fr->prev].next = fr->next;
+	else
+		lru_head[l] = fr->next;
+	if (fr->next != NONE)
+		frames[fr->next].prev = fr->prev;
+	else
+		lru_tail[l] = fr->prev;
+	lru_len[l]--;
+}
+
+static void lru_add_head(uint32_t f, int active)
+{
+	struct frame *fr = &frames[f];
+
+	fr->active = active;
+	fr->prev = NONE;
+	fr->next = lru_head[active];
+	if (lru_head[active] != NONE)
+		frames[lru_head[active]].prev = f;
+	else
+		lru_tail[active] = f;
+	lru_head[active] = f;
+	lru_len[active]++;
+}
+
+/* ---- stamps ---- */
+
+static void stamp_write(uint32_t p)
+{
+	uint8_t *b = ram + pages[p].frame * PAGE;
+	struct stamp s = { p, pages[p].version };
+
+	memcpy(b, &s, sizeof(s));
+	memcpy(b + PAGE - sizeof(s), &s, sizeof(s));
+}
+
+static void stamp_check(uint32_t p, const char *when)
+{
+	uint8_t *b = ram + pages[p].frame * PAGE;
+	struct stamp head, tail;
+
+	memcpy(&head, b, sizeof(head));
+	memcpy(&tail, b + PAGE - sizeof(tail), sizeof(tail));
+	if (head.id == p && tail.id == p && head.version == pages[p].version &&
+	    tail.version == pages[p].version)
+		return;
+	if (bad_stamps++ < 10)
+		fprintf(stderr, "vmsim: page %u %s: stamp %llu/%llu, %llu/%llu; want %u/%llu\n",
+			p, when, (unsigned long long)head.id,
+			(unsigned long long)head.version,
+			(unsigned long long)tail.id,
+			(unsigned long long)tail.version, p,
+			(unsigned long long)pages[p].version);
+}
+
+/* ---- guest disk I/O: O_DIRECT straight from and to guest RAM ---- */
+
+/* Read or write @n frames at consecutive slots from @slot. */
+static void disk_io(int write, uint32_t slot, const uint32_t *fr, int n)
+{
+	struct iovec iov[BATCH];
+	ssize_t want = n * PAGE, r;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = ram + fr[i] * PAGE;
+		iov[i].iov_len = PAGE;
+	}
+	if (write)
+		r = pwritev(fd, iov, n, (off_t)slot * PAGE);
+	else
+		r = preadv(fd, iov, n, (off_t)slot * PAGE);
+	if (r != want) {
+		fprintf(stderr, "vmsim: %s of %d pages at slot %u: %s\n",
+			write ? "write" : "read", n, slot,
+			r < 0 ? strerror(errno) : "short");
+		io_errors++;
+	}
+}
+
+/* Write runs of consecutive slots, all at once through linux-aio. */
+static void disk_write_aio(const uint32_t *slot, const uint32_t *fr, int n)
+{
+	struct iocb cbs[BATCH], *cbp[BATCH];
+	struct io_event ev[BATCH];
+	struct iovec iov[BATCH];
+	int i, runs = 0, got = 0, r;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = ram + fr[i] * PAGE;
+		iov[i].iov_len = PAGE;
+		if (i && slot[i] == slot[i - 1] + 1) {
+			cbs[runs - 1].aio_nbytes++;	/* one more iovec */
+			continue;
+		}
+		memset(&cbs[runs], 0, sizeof(cbs[runs]));
+		cbs[runs].aio_lio_opcode = IOCB_CMD_PWRITEV;
+		cbs[runs].aio_fildes = fd;
+		cbs[runs].aio_buf = (uint64_t)(uintptr_t)&iov[i];
+		cbs[runs].aio_nbytes = 1;
+		cbs[runs].aio_offset = (int64_t)slot[i] * PAGE;
+		cbp[runs] = &cbs[runs];
+		runs++;
+	}
+	r = syscall(SYS_io_submit, aio_ctx, runs, cbp);
+	if (r != runs) {
+		fprintf(stderr, "vmsim: io_submit: %s\n", strerror(errno));
+		io_errors++;
+		return;
+	}
+	while (got < runs) {
+		r = syscall(SYS_io_getevents, aio_ctx, 1, runs - got, ev, NULL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			io_errors++;
+			return;
+		}
+		for (i = 0; i < r; i++) {
+			struct iocb *cb = (struct iocb *)(uintptr_t)ev[i].obj;
+
+			if (ev[i].res != (int64_t)(cb->aio_nbytes * PAGE))
+				io_errors++;
+		}
+		got += r;
+	}
+}
+
+/* ---- swap slots ---- */
+
+static uint32_t slot_alloc(uint32_t p)
+{
+	uint32_t i, s;
+
+	for (i = 0; i < nr_slots; i++) {
+		s = (slot_cursor + i) % nr_slots;
+		if (slot_owner[s] == NONE) {
+			slot_owner[s] = p;
+			/* Stay in the cluster; a full one sends us to the next. */
+			slot_cursor = s + 1;
+			if (i >= CLUSTER)
+				slot_cursor = (s / CLUSTER) * CLUSTER + 1;
+			return s;
+		}
+	}
+	fprintf(stderr, "vmsim: guest swap area full\n");
+	exit(1);
+}
+
+static void slot_free(uint32_t p)
+{
+	if (pages[p].slot == NONE)
+		return;
+	slot_owner[pages[p].slot] = NONE;
+	pages[p].slot = NONE;
+}
+
+/* ---- reclaim ---- */
+
+/* Give frame @f (off the LRU lists) back to the free frames. */
+static void release(uint32_t f)
+{
+	pages[frames[f].page].frame = NONE;
+	frames[f].page = NONE;
+	free_stack[free_frames++] = f;
+}
+
+static void evict(uint32_t f)
+{
+	lru_del(f);
+	release(f);
+}
+
+static int cmp_slot(const void *a, const void *b)
+{
+	const uint32_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* Page out up to a batch of inactive frames, as kswapd would. */
+static void reclaim(void)
+{
+	uint32_t pick[BATCH][2], slots[BATCH], frs[BATCH], f, p;
+	int n = 0, i, start;
+
+	while (n < BATCH && (lru_len[0] || lru_len[1])) {
+		if (lru_len[0] < lru_len[1] || lru_tail[0] == NONE) {
+			f = lru_tail[1];	/* refill the inactive list */
+			lru_del(f);
+			frames[f].referenced = 0;
+			lru_add_head(f, 0);
+			continue;
+		}
+		f = lru_tail[0];
+		if (frames[f].referenced) {
+			frames[f].referenced = 0;
+			lru_del(f);
+			lru_add_head(f, 1);
+			continue;
+		}
+		p = frames[f].page;
+		if (pages[p].slot != NONE && !pages[p].dirty) {
+			evict(f);		/* clean: its slot has it */
+			writes_skipped++;
+			continue;
+		}
+		lru_del(f);		/* off the lists while written */
+		if (pages[p].slot == NONE)
+			pages[p].slot = slot_alloc(p);
+		pick[n][0] = pages[p].slot;
+		pick[n][1] = f;
+		n++;
+	}
+	qsort(pick, n, sizeof(pick[0]), cmp_slot);
+	for (i = 0; i < n; i++) {
+		slots[i] = pick[i][0];
+		frs[i] = pick[i][1];
+	}
+	if (!strcmp(opt.submit, "aio")) {
+		if (n)
+			disk_write_aio(slots, frs, n);
+	} else {
+		for (start = 0, i = 1; i <= n; i++)
+			if (i == n || slots[i] != slots[i - 1] + 1) {
+				disk_io(1, slots[start], frs + start, i - start);
+				start = i;
+			}
+	}
+	for (i = 0; i < n; i++) {
+		f = frs[i];
+		p = frames[f].page;
+		pages[p].dirty = 0;
+		release(f);
+		page_outs++;
+	}
+}
+
+static uint32_t frame_get(void)
+{
+	while (!free_frames)
+		reclaim();
+	return free_stack[--free_frames];
+}
+
+static void map_page(uint32_t p, uint32_t f)
+{
+	pages[p].frame = f;
+	frames[f].page = p;
+	frames[f].referenced = 0;
+	lru_add_head(f, 0);
+}
+
+/* Page @p in from its slot, with readahead of clean neighbours. */
+static void page_in(uint32_t p)
+{
+	uint32_t s = pages[p].slot, frs[READAHEAD], who[READAHEAD], q;
+	int n = 0, i;
+
+	frs[n] = frame_get();
+	who[n++] = p;
+	for (q = s + 1; n < READAHEAD && q < nr_slots && free_frames; q++) {
+		uint32_t o = slot_owner[q];
+
+		if (o == NONE || pages[o].frame != NONE)
+			break;
+		frs[n] = frame_get();
+		who[n++] = o;
+	}
+	disk_io(0, s, frs, n);
+	for (i = 0; i < n; i++) {
+		map_page(who[i], frs[i]);
+		stamp_check(who[i], "after page-in");
+		page_ins++;
+	}
+}
+
+/* A guest access to page @p: the guest kernel is locked around it. */
+static void access_page(uint32_t p, int write)
+{
+	if (pages[p].frame == NONE) {
+		if (pages[p].slot == NONE) {	/* first touch */
+			map_page(p, frame_get());
+			stamp_write(p);
+			pages[p].dirty = 1;
+			return;
+		}
+		page_in(p);
+	}
+	frames[pages[p].frame].referenced = 1;
+	stamp_check(p, "on access");
+	if (write) {
+		/* As Linux on a write fault: the swap copy is stale now. */
+		slot_free(p);
+		pages[p].version++;
+		stamp_write(p);
+		pages[p].dirty = 1;
+	}
+}
+
+/* ---- probe ---- */
+
+static int running = 1;		/* cleared to stop the probe */
+static double *probe_lat;
+static size_t probe_n, probe_cap;
+
+static void *probe(void *arg)
+{
+	struct timespec ts = { 0, PROBE_MS * 1000000L };
+	double t0;
+	uint32_t i;
+
+	(void)arg;
+	while (__atomic_load_n(&running, __ATOMIC_RELAXED)) {
+		nanosleep(&ts, NULL);
+		t0 = now();
+		pthread_mutex_lock(&guest_lock);
+		for (i = 0; i < PROBE_PAGES; i++)
+			access_page(i * (nr_pages / PROBE_PAGES), 0);
+		pthread_mutex_unlock(&guest_lock);
+		if (probe_n == probe_cap) {
+			probe_cap = probe_cap ? 2 * probe_cap : 1024;
+			probe_lat = realloc(probe_lat, probe_cap * sizeof(*probe_lat));
+			if (!probe_lat)
+				exit(1);
+		}
+		probe_lat[probe_n++] = (now() - t0) * 1000;
+	}
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double pct(double q)
+{
+	return probe_n ? probe_lat[(size_t)(q * (probe_n - 1))] : 0;
+}
+
+/* ---- host counters ---- */
+
+static unsigned long long read_vmstat(const char *key)
+{
+	char name[64];
+	unsigned long long v, r = 0;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	while (f && fscanf(f, "%63s %llu", name, &v) == 2)
+		if (!strcmp(name, key))
+			r = v;
+	if (f)
+		fclose(f);
+	return r;
+}
+
+/* Sectors read and written of block device @dev ("" or NULL: zero). */
+static void read_diskstats(const char *dev, unsigned long long *rd,
+			   unsigned long long *wr)
+{
+	char line[512], name[64];
+	unsigned long long v[10];
+	FILE *f = fopen("/proc/diskstats", "r");
+
+	*rd = *wr = 0;
+	while (dev && f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*u %*u %63s %llu %llu %llu %llu %llu %llu %llu",
+			   name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+			   &v[6]) == 8 && !strcmp(name, dev)) {
+			*rd = v[2];
+			*wr = v[6];
+		}
+	if (f)
+		fclose(f);
+}
+
+/* ---- main ---- */
+
+static int print_usage(void)
+{
+	fprintf(stderr,
+		"usage: vmsim --dev PATH [--ram MIB] [--ws MIB] [--disk MIB]\n"
+		"             [--seconds N] [--hot-pct P] [--hot-prob P] [--write-pct P]\n"
+		"             [--submit pwritev|aio] [--seed N]\n"
+		"             [--data-dev NAME] [--store-dev NAME]\n");
+	return 2;
+}
+
+static int parse(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "dev", 1, NULL, 'd' }, { "ram", 1, NULL, 'r' },
+		{ "ws", 1, NULL, 'w' }, { "disk", 1, NULL, 'D' },
+		{ "seconds", 1, NULL, 's' }, { "hot-pct", 1, NULL, 'h' },
+		{ "hot-prob", 1, NULL, 'H' }, { "write-pct", 1, NULL, 'W' },
+		{ "submit", 1, NULL, 'S' }, { "seed", 1, NULL, 'z' },
+		{ "data-dev", 1, NULL, 'a' }, { "store-dev", 1, NULL, 'b' },
+		{}
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			opt.dev = optarg;
+			break;
+		case 'r':
+			opt.ram_mib = atol(optarg);
+			break;
+		case 'w':
+			opt.ws_mib = atol(optarg);
+			break;
+		case 'D':
+			opt.disk_mib = atol(optarg);
+			break;
+		case 's':
+			opt.seconds = atol(optarg);
+			break;
+		case 'h':
+			opt.hot_pct = atol(optarg);
+			break;
+		case 'H':
+			opt.hot_prob = atol(optarg);
+			break;
+		case 'W':
+			opt.write_pct = atol(optarg);
+			break;
+		case 'S':
+			opt.submit = optarg;
+			break;
+		case 'z':
+			opt.seed = atoi(optarg);
+			break;
+		case 'a':
+			opt.data_dev = optarg;
+			break;
+		case 'b':
+			opt.store_dev = optarg;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (optind != argc || !opt.dev || opt.ram_mib < 1 || opt.seconds < 1 ||
+	    opt.hot_pct < 1 || opt.hot_pct > 100 || opt.hot_prob < 0 ||
+	    opt.hot_prob > 100 || opt.write_pct < 0 || opt.write_pct > 100 ||
+	    (strcmp(opt.submit, "pwritev") && strcmp(opt.submit, "aio")))
+		return -1;
+	if (!opt.ws_mib)
+		opt.ws_mib = 2 * opt.ram_mib;
+	if (!opt.disk_mib)
+		opt.disk_mib = 2 * opt.ws_mib;
+	if (opt.ws_mib <= opt.ram_mib || opt.disk_mib < opt.ws_mib)
+		return -1;
+	return 0;
+}
+
+static void *alloc_or_die(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (!p) {
+		fprintf(stderr, "vmsim: out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+static void setup(void)
+{
+	uint32_t i;
+
+	nr_frames = opt.ram_mib * (1 << 20) / PAGE;
+	nr_pages = opt.ws_mib * (1 << 20) / PAGE;
+	nr_slots = opt.disk_mib * (1 << 20) / PAGE;
+	ram = mmap(NULL, (size_t)nr_frames * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ram == MAP_FAILED) {
+		fprintf(stderr, "vmsim: mmap: %s\n", strerror(errno));
+		exit(1);
+	}
+	pages = alloc_or_die(nr_pages, sizeof(*pages));
+	frames = alloc_or_die(nr_frames, sizeof(*frames));
+	slot_owner = alloc_or_die(nr_slots, sizeof(*slot_owner));
+	free_stack = alloc_or_die(nr_frames, sizeof(*free_stack));
+	for (i = 0; i < nr_pages; i++)
+		pages[i] = (struct gpage){ NONE, NONE, 0, 0 };
+	for (i = 0; i < nr_slots; i++)
+		slot_owner[i] = NONE;
+	for (i = 0; i < nr_frames; i++) {
+		frames[i].page = NONE;
+		free_stack[free_frames++] = nr_frames - 1 - i;
+	}
+	fd = open(opt.dev, O_RDWR | O_DIRECT);
+	if (fd < 0) {
+		fprintf(stderr, "vmsim: %s: %s\n", opt.dev, strerror(errno));
+		exit(1);
+	}
+	if (lseek(fd, 0, SEEK_END) < (off_t)nr_slots * (off_t)PAGE) {
+		fprintf(stderr, "vmsim: %s is smaller than --disk %ld MiB\n",
+			opt.dev, opt.disk_mib);
+		exit(1);
+	}
+	if (!strcmp(opt.submit, "aio") && syscall(SYS_io_setup, BATCH, &aio_ctx)) {
+		fprintf(stderr, "vmsim: io_setup: %s\n", strerror(errno));
+		exit(1);
+	}
+}
+
+static uint32_t pick_page(void)
+{
+	uint32_t hot = nr_pages * opt.hot_pct / 100;
+
+	if (hot && (long)(rand() % 100) < opt.hot_prob)
+		return rand() % hot;
+	return rand() % nr_pages;
+}
+
+/* JSON output: "key": value pairs, with commas between them. */
+static const char *json_sep = "";
+
+static void json_open(const char *key)
+{
+	if (key)
+		printf("%s\"%s\": ", json_sep, key);
+	printf("{");
+	json_sep = "";
+}
+
+static void json_close(void)
+{
+	printf("}");
+	json_sep = ", ";
+}
+
+static void json_u64(const char *key, unsigned long long v)
+{
+	printf("%s\"%s\": %llu", json_sep, key, v);
+	json_sep = ", ";
+}
+
+static void json_num(const char *key, double v)
+{
+	printf("%s\"%s\": %.3f", json_sep, key, v);
+	json_sep = ", ";
+}
+
+static void report(double secs, const unsigned long long *host0,
+		   const unsigned long long *disk0)
+{
+	unsigned long long dr, dw, sr, sw;
+
+	qsort(probe_lat, probe_n, sizeof(*probe_lat), cmp_double);
+	read_diskstats(opt.data_dev, &dr, &dw);
+	read_diskstats(opt.store_dev, &sr, &sw);
+	json_open(NULL);
+	printf("\"submit\": \"%s\"", opt.submit);
+	json_sep = ", ";
+	json_num("seconds", secs);
+	json_u64("accesses", accesses);
+	json_num("throughput", accesses / secs);
+	json_open("probe_ms");
+	json_u64("samples", probe_n);
+	json_num("p50", pct(0.5));
+	json_num("p99", pct(0.99));
+	json_num("max", pct(1));
+	json_close();
+	json_open("guest");
+	json_u64("page_outs", page_outs);
+	json_u64("page_ins", page_ins);
+	json_u64("clean_evictions", writes_skipped);
+	json_close();
+	json_open("host");
+	json_u64("pswpin", read_vmstat("pswpin") - host0[0]);
+	json_u64("pswpout", read_vmstat("pswpout") - host0[1]);
+	json_close();
+	json_open("bytes");
+	json_u64("data_read", (dr - disk0[0]) * 512);
+	json_u64("data_written", (dw - disk0[1]) * 512);
+	json_u64("store_read", (sr - disk0[2]) * 512);
+	json_u64("store_written", (sw - disk0[3]) * 512);
+	json_close();
+	json_u64("bad_stamps", bad_stamps);
+	json_u64("io_errors", io_errors);
+	json_close();
+	printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long host0[2], disk0[4];
+	pthread_t tid;
+	double t0, secs;
+	uint32_t p;
+
+	if (parse(argc, argv))
+		return print_usage();
+	srand(opt.seed);
+	setup();
+
+	/* Boot: the guest touches its whole working set once. */
+	for (p = 0; p < nr_pages; p++)
+		access_page(p, 1);
+
+	host0[0] = read_vmstat("pswpin");
+	host0[1] = read_vmstat("pswpout");
+	read_diskstats(opt.data_dev, &disk0[0], &disk0[1]);
+	read_diskstats(opt.store_dev, &disk0[2], &disk0[3]);
+	pthread_create(&tid, NULL, probe, NULL);
+	t0 = now();
+	while ((secs = now() - t0) < opt.seconds) {
+		pthread_mutex_lock(&guest_lock);
+		for (int i = 0; i < 64; i++, accesses++)
+			access_page(pick_page(), rand() % 100 < opt.write_pct);
+		pthread_mutex_unlock(&guest_lock);
+	}
+	__atomic_store_n(&running, 0, __ATOMIC_RELAXED);
+	pthread_join(tid, NULL);
+	report(secs, host0, disk0);
+
+	/* Shutdown: every page must still be what the guest last wrote. */
+	for (p = 0; p < nr_pages; p++)
+		access_page(p, 0);
+	if (bad_stamps || io_errors)
+		fprintf(stderr, "vmsim: %llu bad stamps, %llu I/O errors\n",
+			(unsigned long long)bad_stamps,
+			(unsigned long long)io_errors);
+	return bad_stamps || io_errors;
+}
