@@ -13,7 +13,7 @@ check "swapon" swapon /dev/ubdb
 size=$(sectors /dev/ubda)
 check "create vm0" dmsetup create vm0 --table "0 $size tesseract /dev/ubda"
 
-for submit in pwritev aio; do
+for submit in pwritev aio io_uring; do
 	out=$tess_out/vmsim-$submit.json
 	check "vmsim ($submit): 32 MiB guest RAM in a 24 MiB memcg, stamps verified" \
 		in_memcg_high vm 24M sh -c "$VMSIM --dev /dev/mapper/vm0 --ram 32 --ws 64 --disk 128 --seconds 4 --submit $submit --data-dev ubda --store-dev ubdc > $out"

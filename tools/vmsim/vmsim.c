@@ -6,7 +6,8 @@
  * memory cgroup below its size, the host swaps guest RAM out for real.  A
  * Linux-like guest reclaim model pages guest pages out to a guest swap area
  * (a block device, e.g. the tesseract target) with O_DIRECT writes straight
- * from guest RAM, as QEMU does with cache=none, and pages them in with
+ * from guest RAM, submitted as QEMU does with cache=none (pwritev from a
+ * thread, linux-aio or io_uring: --submit), and pages them in with
  * O_DIRECT reads into guest RAM.  When the guest evicts a page the host has
  * already swapped out, the write faults it back in first: double paging.
  *
@@ -29,6 +30,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/aio_abi.h>
+#include <linux/io_uring.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -182,38 +184,54 @@ static void disk_io(int write, uint32_t slot, const uint32_t *fr, int n)
 	}
 }
 
-/* Write runs of consecutive slots, all at once through linux-aio. */
-static void disk_write_aio(const uint32_t *slot, const uint32_t *fr, int n)
+/* A run of consecutive slots written from the frames of @iov[0..n). */
+struct run {
+	uint32_t slot;
+	struct iovec *iov;
+	int n;
+};
+
+/* Group @n frames at sorted @slot into runs of consecutive slots. */
+static int build_runs(const uint32_t *slot, const uint32_t *fr, int n,
+		      struct iovec *iov, struct run *runs)
 {
-	struct iocb cbs[BATCH], *cbp[BATCH];
-	struct io_event ev[BATCH];
-	struct iovec iov[BATCH];
-	int i, runs = 0, got = 0, r;
+	int i, nr = 0;
 
 	for (i = 0; i < n; i++) {
 		iov[i].iov_base = ram + fr[i] * PAGE;
 		iov[i].iov_len = PAGE;
 		if (i && slot[i] == slot[i - 1] + 1) {
-			cbs[runs - 1].aio_nbytes++;	/* one more iovec */
+			runs[nr - 1].n++;
 			continue;
 		}
-		memset(&cbs[runs], 0, sizeof(cbs[runs]));
-		cbs[runs].aio_lio_opcode = IOCB_CMD_PWRITEV;
-		cbs[runs].aio_fildes = fd;
-		cbs[runs].aio_buf = (uint64_t)(uintptr_t)&iov[i];
-		cbs[runs].aio_nbytes = 1;
-		cbs[runs].aio_offset = (int64_t)slot[i] * PAGE;
-		cbp[runs] = &cbs[runs];
-		runs++;
+		runs[nr++] = (struct run){ slot[i], &iov[i], 1 };
 	}
-	r = syscall(SYS_io_submit, aio_ctx, runs, cbp);
-	if (r != runs) {
+	return nr;
+}
+
+/* Write @runs all at once through linux-aio and wait for them. */
+static void write_runs_aio(struct run *runs, int nr)
+{
+	struct iocb cbs[BATCH], *cbp[BATCH];
+	struct io_event ev[BATCH];
+	int i, got = 0, r;
+
+	for (i = 0; i < nr; i++) {
+		memset(&cbs[i], 0, sizeof(cbs[i]));
+		cbs[i].aio_lio_opcode = IOCB_CMD_PWRITEV;
+		cbs[i].aio_fildes = fd;
+		cbs[i].aio_buf = (uint64_t)(uintptr_t)runs[i].iov;
+		cbs[i].aio_nbytes = runs[i].n;
+		cbs[i].aio_offset = (int64_t)runs[i].slot * PAGE;
+		cbp[i] = &cbs[i];
+	}
+	if (syscall(SYS_io_submit, aio_ctx, nr, cbp) != nr) {
 		fprintf(stderr, "vmsim: io_submit: %s\n", strerror(errno));
 		io_errors++;
 		return;
 	}
-	while (got < runs) {
-		r = syscall(SYS_io_getevents, aio_ctx, 1, runs - got, ev, NULL);
+	while (got < nr) {
+		r = syscall(SYS_io_getevents, aio_ctx, 1, nr - got, ev, NULL);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -227,6 +245,112 @@ static void disk_write_aio(const uint32_t *slot, const uint32_t *fr, int n)
 				io_errors++;
 		}
 		got += r;
+	}
+}
+
+/* An io_uring, driven by raw system calls. */
+static struct {
+	int fd;
+	unsigned int *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+} ur;
+
+static void *ring_map(int fd, size_t len, off_t what)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, fd, what);
+
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "vmsim: io_uring mmap: %s\n", strerror(errno));
+		exit(1);
+	}
+	return p;
+}
+
+static void uring_setup(void)
+{
+	struct io_uring_params p;
+	uint8_t *sq, *cq;
+
+	memset(&p, 0, sizeof(p));
+	ur.fd = syscall(SYS_io_uring_setup, BATCH, &p);
+	if (ur.fd < 0) {
+		fprintf(stderr, "vmsim: io_uring_setup: %s\n", strerror(errno));
+		exit(1);
+	}
+	sq = ring_map(ur.fd, p.sq_off.array + p.sq_entries * sizeof(unsigned int),
+		      IORING_OFF_SQ_RING);
+	cq = ring_map(ur.fd, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe),
+		      IORING_OFF_CQ_RING);
+	ur.sqes = ring_map(ur.fd, p.sq_entries * sizeof(struct io_uring_sqe),
+			   IORING_OFF_SQES);
+	ur.sq_tail = (unsigned int *)(sq + p.sq_off.tail);
+	ur.sq_mask = (unsigned int *)(sq + p.sq_off.ring_mask);
+	ur.sq_array = (unsigned int *)(sq + p.sq_off.array);
+	ur.cq_head = (unsigned int *)(cq + p.cq_off.head);
+	ur.cq_tail = (unsigned int *)(cq + p.cq_off.tail);
+	ur.cq_mask = (unsigned int *)(cq + p.cq_off.ring_mask);
+	ur.cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+}
+
+/* Write @runs all at once through io_uring and wait for them. */
+static void write_runs_uring(struct run *runs, int nr)
+{
+	unsigned int tail = *ur.sq_tail, head, idx;
+	struct io_uring_sqe *sqe;
+	int i, got = 0;
+
+	for (i = 0; i < nr; i++, tail++) {
+		idx = tail & *ur.sq_mask;
+		sqe = &ur.sqes[idx];
+		memset(sqe, 0, sizeof(*sqe));
+		sqe->opcode = IORING_OP_WRITEV;
+		sqe->fd = fd;
+		sqe->addr = (uint64_t)(uintptr_t)runs[i].iov;
+		sqe->len = runs[i].n;
+		sqe->off = (uint64_t)runs[i].slot * PAGE;
+		sqe->user_data = (uint64_t)runs[i].n * PAGE;
+		ur.sq_array[idx] = idx;
+	}
+	__atomic_store_n(ur.sq_tail, tail, __ATOMIC_RELEASE);
+	while (got < nr) {
+		if (syscall(SYS_io_uring_enter, ur.fd, got ? 0 : nr, nr - got,
+			    IORING_ENTER_GETEVENTS, NULL, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "vmsim: io_uring_enter: %s\n",
+				strerror(errno));
+			io_errors++;
+			return;
+		}
+		head = *ur.cq_head;
+		while (head != __atomic_load_n(ur.cq_tail, __ATOMIC_ACQUIRE)) {
+			struct io_uring_cqe *cqe = &ur.cqes[head & *ur.cq_mask];
+
+			if (cqe->res < 0 || (uint64_t)cqe->res != cqe->user_data)
+				io_errors++;
+			head++;
+			got++;
+		}
+		__atomic_store_n(ur.cq_head, head, __ATOMIC_RELEASE);
+	}
+}
+
+/* Write @n frames to their sorted @slot, by the chosen submission. */
+static void write_batch(const uint32_t *slot, const uint32_t *fr, int n)
+{
+	struct iovec iov[BATCH];
+	struct run runs[BATCH];
+	int i, nr = build_runs(slot, fr, n, iov, runs);
+
+	if (!strcmp(opt.submit, "aio")) {
+		write_runs_aio(runs, nr);
+	} else if (!strcmp(opt.submit, "io_uring")) {
+		write_runs_uring(runs, nr);
+	} else {
+		for (i = 0; i < nr; i++)
+			disk_io(1, runs[i].slot, fr + (runs[i].iov - iov), runs[i].n);
 	}
 }
 
@@ -286,7 +410,7 @@ static int cmp_slot(const void *a, const void *b)
 static void reclaim(void)
 {
 	uint32_t pick[BATCH][2], slots[BATCH], frs[BATCH], f, p;
-	int n = 0, i, start;
+	int n = 0, i;
 
 	while (n < BATCH && (lru_len[0] || lru_len[1])) {
 		if (lru_len[0] < lru_len[1] || lru_tail[0] == NONE) {
@@ -321,16 +445,8 @@ static void reclaim(void)
 		slots[i] = pick[i][0];
 		frs[i] = pick[i][1];
 	}
-	if (!strcmp(opt.submit, "aio")) {
-		if (n)
-			disk_write_aio(slots, frs, n);
-	} else {
-		for (start = 0, i = 1; i <= n; i++)
-			if (i == n || slots[i] != slots[i - 1] + 1) {
-				disk_io(1, slots[start], frs + start, i - start);
-				start = i;
-			}
-	}
+	if (n)
+		write_batch(slots, frs, n);
 	for (i = 0; i < n; i++) {
 		f = frs[i];
 		p = frames[f].page;
@@ -488,7 +604,7 @@ static int print_usage(void)
 	fprintf(stderr,
 		"usage: vmsim --dev PATH [--ram MIB] [--ws MIB] [--disk MIB]\n"
 		"             [--seconds N] [--hot-pct P] [--hot-prob P] [--write-pct P]\n"
-		"             [--submit pwritev|aio] [--seed N]\n"
+		"             [--submit pwritev|aio|io_uring] [--seed N]\n"
 		"             [--data-dev NAME] [--store-dev NAME]\n");
 	return 2;
 }
@@ -551,7 +667,8 @@ static int parse(int argc, char **argv)
 	if (optind != argc || !opt.dev || opt.ram_mib < 1 || opt.seconds < 1 ||
 	    opt.hot_pct < 1 || opt.hot_pct > 100 || opt.hot_prob < 0 ||
 	    opt.hot_prob > 100 || opt.write_pct < 0 || opt.write_pct > 100 ||
-	    (strcmp(opt.submit, "pwritev") && strcmp(opt.submit, "aio")))
+	    (strcmp(opt.submit, "pwritev") && strcmp(opt.submit, "aio") &&
+	     strcmp(opt.submit, "io_uring")))
 		return -1;
 	if (!opt.ws_mib)
 		opt.ws_mib = 2 * opt.ram_mib;
@@ -608,6 +725,8 @@ static void setup(void)
 			opt.dev, opt.disk_mib);
 		exit(1);
 	}
+	if (!strcmp(opt.submit, "io_uring"))
+		uring_setup();
 	if (!strcmp(opt.submit, "aio") && syscall(SYS_io_setup, BATCH, &aio_ctx)) {
 		fprintf(stderr, "vmsim: io_setup: %s\n", strerror(errno));
 		exit(1);
