@@ -80,9 +80,40 @@ def swap(outdir):
           % (statistics.median(ratios), ratios[0], ratios[-1]))
 
 
+def double(outdir):
+    runs = []
+    for path in sorted(glob.glob(os.path.join(outdir, "double", "*.json"))):
+        with open(path) as f:
+            runs.append(json.load(f))
+    if not runs:
+        return
+
+    def med(get):
+        return statistics.median(get(r) for r in runs)
+
+    mib = 2**20
+    print()
+    print("Double paging, vmsim on a tesseract target, 32 MiB guest RAM in a "
+          "24 MiB memcg, median of %d runs" % len(runs))
+    print("%-38s %12s %12s" % ("", "baseline", "tesseract"))
+    rows = (("guest accesses/s", lambda r: r["throughput"], "%12.0f"),
+            ("probe latency p99 ms", lambda r: r["probe_ms"]["p99"], "%12.1f"),
+            ("probe latency max ms", lambda r: r["probe_ms"]["max"], "%12.1f"),
+            ("guest page-outs", lambda r: r["guest"]["page_outs"], "%12.0f"),
+            ("host swap-ins (pswpin)", lambda r: r["host"]["pswpin"], "%12.0f"),
+            ("store MiB read (host swap-ins)",
+             lambda r: r["bytes"]["store_read"] / mib, "%12.1f"),
+            ("data device MiB written (page-outs)",
+             lambda r: r["bytes"]["data_written"] / mib, "%12.1f"))
+    for label, get, fmt in rows:
+        print(("%-38s " + fmt + " %12s") % (label, med(get), "n/a"))
+    print("tesseract: reconciliation is not implemented yet")
+
+
 def main(outdir):
     passthrough(outdir)
     swap(outdir)
+    double(outdir)
 
 
 if __name__ == "__main__":
