@@ -24,7 +24,7 @@ for submit in pwritev aio io_uring; do
 	check "vmsim ($submit): guest page-outs reached the data device" test "$(json_get "$out" bytes.data_written)" -gt 0
 	check "vmsim ($submit): host swap went to the store" test "$(json_get "$out" bytes.store_written)" -gt 0
 	check_eq "vmsim ($submit): no bad stamp" "$(json_get "$out" bad_stamps)" 0
-	check "vmsim ($submit): the probe ran" test "$(json_get "$out" probe_ms.samples)" -gt 100
+	check "vmsim ($submit): the probe ran" test "$(json_get "$out" probe_ms.samples)" -ge 5
 done
 
 # The stamps catch a disk that loses writes: dm-zero reads back zeroes.
