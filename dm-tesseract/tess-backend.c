@@ -245,7 +245,7 @@ decline:
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_store_folio);
 
-/* A read of @folio from the store finished; unlock it, uptodate if @ok. */
+/* A read of @folio from the store finished: unlock it, uptodate on success. */
 static void tess_read_done(struct folio *folio, blk_status_t status)
 {
 	long nr = folio_nr_pages(folio);

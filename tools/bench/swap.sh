@@ -11,18 +11,18 @@ echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 mkdir -p /sys/fs/cgroup/vms /sys/fs/cgroup/plain
 echo /vms > /sys/kernel/tesseract/backend/memcg
 
-# sectors DEV: "read written" sectors of DEV from /proc/diskstats.
-sectors() { awk -v d="$1" '$3 == d { print $6, $10 }' /proc/diskstats; }
+# disk_sectors DEV: "read written" sectors of DEV from /proc/diskstats.
+disk_sectors() { awk -v d="$1" '$3 == d { print $6, $10 }' /proc/diskstats; }
 mib=${BENCH_SWAP_MIB:-48}
 for round in $(seq "${BENCH_ROUNDS:-5}"); do
 	for mode in plain vms; do
 		dev=ubdb; [ "$mode" = vms ] && dev=ubdc
 		progress "round $round: ${mib} MiB in a 16 MiB memcg, $mode"
-		read -r r0 w0 <<< "$(sectors $dev)"
+		read -r r0 w0 <<< "$(disk_sectors $dev)"
 		t0=$(date +%s.%N)
 		in_memcg "$mode" 16M "$MEMTOUCH" "$mib" 3 > /dev/null || progress "memtouch failed"
 		t1=$(date +%s.%N)
-		read -r r1 w1 <<< "$(sectors $dev)"
+		read -r r1 w1 <<< "$(disk_sectors $dev)"
 		echo "{\"mode\": \"$mode\", \"round\": $round, \"mib\": $mib, \"seconds\": $(echo "$t1 - $t0" | bc)," \
 		     "\"read_bytes\": $(((r1 - r0) * 512)), \"write_bytes\": $(((w1 - w0) * 512))}" \
 			> "$tess_out/swap-$mode-$round.json"

@@ -161,17 +161,11 @@ static void stamp_check(uint32_t p, const char *when)
 
 /* ---- guest disk I/O: O_DIRECT straight from and to guest RAM ---- */
 
-/* Read or write @n frames at consecutive slots from @slot. */
-static void disk_io(int write, uint32_t slot, const uint32_t *fr, int n)
+/* Read or write the @n pages of @iov at consecutive slots from @slot. */
+static void disk_iov(int write, uint32_t slot, const struct iovec *iov, int n)
 {
-	struct iovec iov[BATCH];
 	ssize_t want = n * PAGE, r;
-	int i;
 
-	for (i = 0; i < n; i++) {
-		iov[i].iov_base = ram + fr[i] * PAGE;
-		iov[i].iov_len = PAGE;
-	}
 	if (write)
 		r = pwritev(fd, iov, n, (off_t)slot * PAGE);
 	else
@@ -182,6 +176,19 @@ static void disk_io(int write, uint32_t slot, const uint32_t *fr, int n)
 			r < 0 ? strerror(errno) : "short");
 		io_errors++;
 	}
+}
+
+/* Read @n frames @fr from consecutive slots from @slot. */
+static void disk_read(uint32_t slot, const uint32_t *fr, int n)
+{
+	struct iovec iov[READAHEAD];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = ram + fr[i] * PAGE;
+		iov[i].iov_len = PAGE;
+	}
+	disk_iov(0, slot, iov, n);
 }
 
 /* A run of consecutive slots written from the frames of @iov[0..n). */
@@ -350,7 +357,7 @@ static void write_batch(const uint32_t *slot, const uint32_t *fr, int n)
 		write_runs_uring(runs, nr);
 	} else {
 		for (i = 0; i < nr; i++)
-			disk_io(1, runs[i].slot, fr + (runs[i].iov - iov), runs[i].n);
+			disk_iov(1, runs[i].slot, runs[i].iov, runs[i].n);
 	}
 }
 
@@ -487,7 +494,7 @@ static void page_in(uint32_t p)
 		frs[n] = frame_get();
 		who[n++] = o;
 	}
-	disk_io(0, s, frs, n);
+	disk_read(s, frs, n);
 	for (i = 0; i < n; i++) {
 		map_page(who[i], frs[i]);
 		stamp_check(who[i], "after page-in");
@@ -759,6 +766,12 @@ static void json_close(void)
 	json_sep = ", ";
 }
 
+static void json_str(const char *key, const char *v)
+{
+	printf("%s\"%s\": \"%s\"", json_sep, key, v);
+	json_sep = ", ";
+}
+
 static void json_u64(const char *key, unsigned long long v)
 {
 	printf("%s\"%s\": %llu", json_sep, key, v);
@@ -780,8 +793,7 @@ static void report(double secs, const unsigned long long *host0,
 	read_diskstats(opt.data_dev, &dr, &dw);
 	read_diskstats(opt.store_dev, &sr, &sw);
 	json_open(NULL);
-	printf("\"submit\": \"%s\"", opt.submit);
-	json_sep = ", ";
+	json_str("submit", opt.submit);
 	json_num("seconds", secs);
 	json_u64("accesses", accesses);
 	json_num("throughput", accesses / secs);
