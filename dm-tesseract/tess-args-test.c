@@ -12,19 +12,23 @@ struct features_case {
 	char *argv[4];
 	int ret;
 	bool discard_passdown;
+	bool reconcile;
 	unsigned int left;	/* arguments left in the set after parsing */
 };
 
 static const struct features_case features_cases[] = {
-	{ "none", 0, {}, 0, true, 0 },
-	{ "zero count", 1, { "0" }, 0, true, 0 },
-	{ "no_discard_passdown", 2, { "1", "no_discard_passdown" }, 0, false, 0 },
-	{ "case insensitive", 2, { "1", "No_Discard_Passdown" }, 0, false, 0 },
-	{ "trailing args left", 3, { "0", "extra", "more" }, 0, true, 2 },
-	{ "unknown feature", 2, { "1", "bogus" }, -EINVAL, true, 0 },
-	{ "count too large", 3, { "2", "no_discard_passdown", "x" }, -EINVAL, true, 0 },
-	{ "count beyond args", 1, { "1" }, -EINVAL, true, 0 },
-	{ "count not a number", 2, { "one", "no_discard_passdown" }, -EINVAL, true, 0 },
+	{ "none", 0, {}, 0, true, true, 0 },
+	{ "zero count", 1, { "0" }, 0, true, true, 0 },
+	{ "no_discard_passdown", 2, { "1", "no_discard_passdown" }, 0, false, true, 0 },
+	{ "case insensitive", 2, { "1", "No_Discard_Passdown" }, 0, false, true, 0 },
+	{ "no_reconcile", 2, { "1", "no_reconcile" }, 0, true, false, 0 },
+	{ "both", 3, { "2", "no_reconcile", "no_discard_passdown" }, 0, false, false, 0 },
+	{ "trailing args left", 3, { "0", "extra", "more" }, 0, true, true, 2 },
+	{ "unknown feature", 2, { "1", "bogus" }, -EINVAL, true, true, 0 },
+	{ "count too large", 4, { "3", "no_reconcile", "no_discard_passdown", "x" },
+	  -EINVAL, true, true, 0 },
+	{ "count beyond args", 1, { "1" }, -EINVAL, true, true, 0 },
+	{ "count not a number", 2, { "one", "no_discard_passdown" }, -EINVAL, true, true, 0 },
 };
 
 static void features_case_desc(const struct features_case *c, char *desc)
@@ -51,6 +55,7 @@ static void tess_parse_features_test(struct kunit *test)
 		return;
 	}
 	KUNIT_EXPECT_EQ(test, f.discard_passdown, c->discard_passdown);
+	KUNIT_EXPECT_EQ(test, f.reconcile, c->reconcile);
 	KUNIT_EXPECT_EQ(test, as.argc, c->left);
 }
 
@@ -66,12 +71,17 @@ static void tess_emit_features_test(struct kunit *test)
 	f.discard_passdown = false;
 	KUNIT_EXPECT_EQ(test, tess_emit_features(&f, buf, sizeof(buf), 0), 21U);
 	KUNIT_EXPECT_STREQ(test, buf, "1 no_discard_passdown");
+
+	f.reconcile = false;
+	KUNIT_EXPECT_EQ(test, tess_emit_features(&f, buf, sizeof(buf), 0), 34U);
+	KUNIT_EXPECT_STREQ(test, buf, "2 no_discard_passdown no_reconcile");
 }
 
 /* What status prints must parse back to the same features. */
 static void tess_features_round_trip_test(struct kunit *test)
 {
-	struct tess_features in = { .discard_passdown = false }, out;
+	struct tess_features in = { .discard_passdown = false,
+				    .reconcile = false }, out;
 	char buf[64], *argv[8], *p = buf, *error;
 	struct dm_arg_set as = { .argv = argv };
 
@@ -80,6 +90,7 @@ static void tess_features_round_trip_test(struct kunit *test)
 		argv[as.argc++] = strsep(&p, " ");
 	KUNIT_ASSERT_EQ(test, tess_parse_features(&as, &out, &error), 0);
 	KUNIT_EXPECT_EQ(test, out.discard_passdown, in.discard_passdown);
+	KUNIT_EXPECT_EQ(test, out.reconcile, in.reconcile);
 	KUNIT_EXPECT_EQ(test, as.argc, 0U);
 }
 

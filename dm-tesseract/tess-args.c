@@ -10,6 +10,7 @@
 void tess_features_init(struct tess_features *f)
 {
 	f->discard_passdown = true;
+	f->reconcile = true;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_features_init);
 
@@ -37,6 +38,8 @@ int tess_parse_features(struct dm_arg_set *as, struct tess_features *f,
 		name = dm_shift_arg(as);
 		if (!strcasecmp(name, "no_discard_passdown")) {
 			f->discard_passdown = false;
+		} else if (!strcasecmp(name, "no_reconcile")) {
+			f->reconcile = false;
 		} else {
 			*error = "Invalid feature argument";
 			return -EINVAL;
@@ -49,11 +52,13 @@ EXPORT_SYMBOL_IF_KUNIT(tess_parse_features);
 unsigned int tess_emit_features(const struct tess_features *f, char *result,
 				unsigned int maxlen, unsigned int sz)
 {
-	unsigned int count = !f->discard_passdown;
+	unsigned int count = !f->discard_passdown + !f->reconcile;
 
 	DMEMIT("%u", count);
 	if (!f->discard_passdown)
 		DMEMIT(" no_discard_passdown");
+	if (!f->reconcile)
+		DMEMIT(" no_reconcile");
 	return sz;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_emit_features);

@@ -15,10 +15,11 @@
 /* Optional table features: `<#feature args> <feature arg>*`. */
 struct tess_features {
 	bool discard_passdown;	/* pass discards to the data device */
+	bool reconcile;		/* take swapped-out pages of guest writes */
 };
 
 /* Largest number of feature arguments a table line can carry. */
-#define TESS_MAX_FEATURE_ARGS	1
+#define TESS_MAX_FEATURE_ARGS	2
 
 /* The features of a table line that gives none. */
 void tess_features_init(struct tess_features *f);

@@ -323,13 +323,30 @@ static const struct swap_backend_ops tess_backend_ops = {
 	.swapoff = tess_swapoff,
 };
 
-#if IS_ENABLED(CONFIG_KUNIT)
 bool tess_backend_active(void)
 {
 	return tess_store;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_backend_active);
-#endif
+
+struct tess_store *tess_backend_store(void)
+{
+	return tess_store;
+}
+
+bool tess_backend_hold(swp_entry_t e, u64 *block)
+{
+	u64 b;
+
+	if (!tess_store || !tess_index_has_type(&tess_index, swp_type(e)))
+		return false;
+	if (!tess_index_lookup(&tess_index, e, &b))
+		return false;
+	if (tess_alloc_ref(&tess_store->alloc, b))
+		return false;
+	*block = b;
+	return true;
+}
 
 int tess_backend_init(struct tess_store *store)
 {

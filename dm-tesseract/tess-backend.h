@@ -43,6 +43,21 @@ int tess_backend_set_memcg(const char *path);
 /* The current restriction's path into @buf ("" if none); returns length. */
 int tess_backend_get_memcg(char *buf, size_t len);
 
+/* True when the module was loaded with a store. */
+bool tess_backend_active(void);
+/* The store, NULL when the module was loaded without one. */
+struct tess_store *tess_backend_store(void);
+
+/*
+ * If the store holds the content of swap entry @e, take one more reference
+ * on its block, put it in *@block and return true.  The caller must keep
+ * @e from being freed or stored again meanwhile (hold the page-table lock
+ * of a PTE holding @e, and have checked swap_entry_settled(@e)); it drops
+ * the reference with tess_alloc_put() on the store's allocator.  Any
+ * context.
+ */
+bool tess_backend_hold(swp_entry_t e, u64 *block);
+
 #if IS_ENABLED(CONFIG_KUNIT)
 /* The swap backend ops, visible to the KUnit suite only. */
 bool tess_store_folio(struct folio *folio, struct writeback_control *wbc);
@@ -50,8 +65,6 @@ bool tess_load_folio(struct folio *folio);
 void tess_invalidate(swp_entry_t e);
 void tess_swapon(int type, unsigned long maxpages);
 void tess_swapoff(int type);
-/* True when the module was loaded with a store. */
-bool tess_backend_active(void);
 #endif
 
 #endif /* DM_TESSERACT_BACKEND_H */

@@ -14,17 +14,17 @@ static void tess_remap_map_test(struct kunit *test)
 
 	tess_remap_init(&rm);
 	KUNIT_EXPECT_FALSE(test, tess_remap_get(&rm, 7, &s));
-	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 7, 70, GFP_KERNEL, &old,
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 7, 70, GFP_NOWAIT, &old,
 					     &had_old), 0);
 	KUNIT_EXPECT_FALSE(test, had_old);
 	KUNIT_EXPECT_TRUE(test, tess_remap_get(&rm, 7, &s));
 	KUNIT_EXPECT_EQ(test, s, 70ULL);
 	/* Remapping again hands back the old store block to release. */
-	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 7, 71, GFP_KERNEL, &old,
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 7, 71, GFP_NOWAIT, &old,
 					     &had_old), 0);
 	KUNIT_EXPECT_TRUE(test, had_old);
 	KUNIT_EXPECT_EQ(test, old, 70ULL);
-	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 1ULL << 33, 5, GFP_KERNEL,
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 1ULL << 33, 5, GFP_NOWAIT,
 					     &old, &had_old), 0);
 	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 2ULL);
 	KUNIT_EXPECT_TRUE(test, tess_remap_clear(&rm, 7, &s));
@@ -86,7 +86,7 @@ static void tess_remap_plan_test(struct kunit *test)
 	tess_remap_init(&rm);
 	for (i = 0; i < c->nr_maps; i++)
 		KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, c->maps[i][0],
-						     c->maps[i][1], GFP_KERNEL,
+						     c->maps[i][1], GFP_NOWAIT,
 						     &old, &had_old), 0);
 
 	n = tess_remap_plan(&rm, c->sector, c->len, ext, c->max);

@@ -3,6 +3,7 @@
  * dm-tesseract: the remap map of one VM disk, and extent planning.
  */
 #include <kunit/visibility.h>
+#include <linux/gfp.h>
 #include <linux/minmax.h>
 
 #include "tess-remap.h"
@@ -24,7 +25,22 @@ EXPORT_SYMBOL_IF_KUNIT(tess_remap_destroy);
 int tess_remap_set(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp,
 		   u64 *old, bool *had_old)
 {
-	return tess_xa_store(&rm->map, disk, store, gfp, old, had_old);
+	unsigned long flags;
+	void *prev;
+
+	if (WARN_ON_ONCE(gfpflags_allow_blocking(gfp)))
+		return -EINVAL;
+	xa_lock_irqsave(&rm->map, flags);
+	prev = __xa_store(&rm->map, disk, xa_mk_value(store), gfp);
+	xa_unlock_irqrestore(&rm->map, flags);
+	*had_old = false;
+	if (xa_is_err(prev))
+		return xa_err(prev);
+	if (prev) {
+		*old = xa_to_value(prev);
+		*had_old = true;
+	}
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_set);
 
@@ -39,6 +55,14 @@ bool tess_remap_clear(struct tess_remap *rm, u64 disk, u64 *store)
 	return tess_xa_erase(&rm->map, disk, store);
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_clear);
+
+bool tess_remap_any(struct tess_remap *rm, u64 first, u64 last)
+{
+	unsigned long index = first;
+
+	return xa_find(&rm->map, &index, last, XA_PRESENT);
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_remap_any);
 
 u64 tess_remap_count(struct tess_remap *rm)
 {

@@ -5,8 +5,8 @@
  * A remapped disk block holds guest data in a store block instead of its
  * home block on the data device.  The map is an xarray indexed by disk
  * block (4 KiB units) holding the store block; lookups are lock-free,
- * updates take the xarray's lock (irq-safe: they may come from bio
- * completion).  The map holds no reference on store blocks itself: its
+ * updates take the xarray's lock with interrupts off and never
+ * sleep.  The map holds no reference on store blocks itself: its
  * users take and drop them with the allocator.
  *
  * tess_remap_plan() splits a range of sectors into extents that each go
@@ -32,8 +32,9 @@ void tess_remap_init(struct tess_remap *rm);
 void tess_remap_destroy(struct tess_remap *rm);
 
 /*
- * Map disk block @disk to store block @store.  Returns 0, or -errno when
- * the xarray cannot allocate.  If @disk was mapped, *@old is its previous
+ * Map disk block @disk to store block @store; any context, @gfp must not
+ * block (GFP_NOWAIT, GFP_ATOMIC).  Returns 0, or -errno when the xarray
+ * cannot allocate.  If @disk was mapped, *@old is its previous
  * store block and *@had_old is true: the caller releases it.
  */
 int tess_remap_set(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp,
@@ -42,7 +43,9 @@ int tess_remap_set(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp,
 bool tess_remap_get(struct tess_remap *rm, u64 disk, u64 *store);
 /* Unmap @disk; any context.  True and *@store if it was mapped. */
 bool tess_remap_clear(struct tess_remap *rm, u64 disk, u64 *store);
-/* Number of remapped blocks. */
+/* Is any of disk blocks [@first, @last] mapped?  Any context. */
+bool tess_remap_any(struct tess_remap *rm, u64 first, u64 last);
+/* Number of remapped blocks (walks the map). */
 u64 tess_remap_count(struct tess_remap *rm);
 
 /* One piece of a planned I/O. */

@@ -4,40 +4,19 @@
  *
  * Table: <data_dev> [<#feature args> <feature arg>*]
  *
- * A VM disk mapped onto its data device.  Every bio goes to the data
- * device at the same offset; the target counts them so that the
- * reconciliation added on top can be observed and compared.
+ * A VM disk mapped onto its data device at the same offset.  Guest writes
+ * of host-swapped pages become remaps onto the store (tess-reconcile.c);
+ * everything else goes to the data device.  The target counts bios so that
+ * reconciliation can be observed and compared.
  */
 #include <linux/bio.h>
 #include <linux/device-mapper.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 
-#include "tess-args.h"
 #include "tess-target.h"
 
 atomic_t tess_nr_targets = ATOMIC_INIT(0);
-
-/*
- * Counters are plain atomics updated in the map path; they are reported by
- * status and reset by the reset_counters message, both of which race
- * harmlessly with I/O (a reset may miss a bio in flight).
- */
-struct tess_counters {
-	atomic64_t reads;
-	atomic64_t writes;
-	atomic64_t flushes;
-	atomic64_t discards;
-	atomic64_t read_sectors;
-	atomic64_t write_sectors;
-};
-
-struct tess_target {
-	struct dm_target *ti;
-	struct dm_dev *data_dev;
-	struct tess_features features;
-	struct tess_counters counters;
-};
 
 /* The mapped device as messages name it: "major:minor", as dm-clone does. */
 static const char *tess_name(struct dm_target *ti)
@@ -104,10 +83,17 @@ static int tess_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = tess_get_data_dev(tt, argv[0]);
 	if (r)
 		goto bad;
+	r = tess_rc_init(&tt->rc, ti, &ti->error);
+	if (r) {
+		dm_put_device(ti, tt->data_dev);
+		goto bad;
+	}
 
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = 1;
 	ti->discards_supported = !tt->features.discard_passdown;
+	ti->per_io_data_size = sizeof(struct tess_io);
+	ti->accounts_remapped_io = true;
 	ti->private = tt;
 	atomic_inc(&tess_nr_targets);
 	if (tess_verbose)
@@ -127,6 +113,7 @@ static void tess_dtr(struct dm_target *ti)
 
 	if (tess_verbose)
 		DMINFO("%s: destroyed", tess_name(ti));
+	tess_rc_exit(&tt->rc);
 	dm_put_device(ti, tt->data_dev);
 	atomic_dec(&tess_nr_targets);
 	kfree(tt);
@@ -156,12 +143,8 @@ static void tess_account(struct tess_counters *c, struct bio *bio)
 	}
 }
 
-static int tess_map(struct dm_target *ti, struct bio *bio)
+int tess_map_data(struct tess_target *tt, struct bio *bio)
 {
-	struct tess_target *tt = ti->private;
-
-	tess_account(&tt->counters, bio);
-
 	if (bio_op(bio) == REQ_OP_DISCARD && !tt->features.discard_passdown) {
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
@@ -169,9 +152,46 @@ static int tess_map(struct dm_target *ti, struct bio *bio)
 
 	bio_set_dev(bio, tt->data_dev->bdev);
 	if (bio_sectors(bio))
-		bio->bi_iter.bi_sector = dm_target_offset(ti,
+		bio->bi_iter.bi_sector = dm_target_offset(tt->ti,
 							  bio->bi_iter.bi_sector);
 	return DM_MAPIO_REMAPPED;
+}
+
+static int tess_map(struct dm_target *ti, struct bio *bio)
+{
+	struct tess_target *tt = ti->private;
+	int r;
+
+	tess_account(&tt->counters, bio);
+
+	if (tess_rc_defer(&tt->rc, bio))
+		return DM_MAPIO_SUBMITTED;
+	if (bio_op(bio) == REQ_OP_READ && tess_rc_map_read(&tt->rc, bio, &r))
+		return r;
+	return tess_map_data(tt, bio);
+}
+
+static int tess_end_io(struct dm_target *ti, struct bio *bio,
+		       blk_status_t *error)
+{
+	struct tess_target *tt = ti->private;
+
+	tess_rc_end_io(&tt->rc, bio);
+	return DM_ENDIO_DONE;
+}
+
+static void tess_resume(struct dm_target *ti)
+{
+	struct tess_target *tt = ti->private;
+
+	tess_rc_start(&tt->rc, tt->features.reconcile);
+}
+
+static void tess_postsuspend(struct dm_target *ti)
+{
+	struct tess_target *tt = ti->private;
+
+	tess_rc_stop(&tt->rc);
 }
 
 static void tess_status_info(struct tess_target *tt, char *result,
@@ -185,6 +205,7 @@ static void tess_status_info(struct tess_target *tt, char *result,
 	       atomic64_read(&c->flushes), atomic64_read(&c->discards),
 	       atomic64_read(&c->read_sectors),
 	       atomic64_read(&c->write_sectors));
+	sz = tess_rc_status(&tt->rc, result, maxlen, sz);
 	tess_emit_features(&tt->features, result, maxlen, sz);
 }
 
@@ -205,8 +226,10 @@ static void tess_status(struct dm_target *ti, status_type_t type,
 		break;
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
-		DMEMIT(",data_dev=%s,discard_passdown=%c;", tt->data_dev->name,
-		       tt->features.discard_passdown ? 'y' : 'n');
+		DMEMIT(",data_dev=%s,discard_passdown=%c,reconcile=%c;",
+		       tt->data_dev->name,
+		       tt->features.discard_passdown ? 'y' : 'n',
+		       tt->features.reconcile ? 'y' : 'n');
 		break;
 	}
 }
@@ -227,6 +250,7 @@ static int tess_message(struct dm_target *ti, unsigned int argc, char **argv,
 	switch (msg) {
 	case TESS_MSG_RESET_COUNTERS:
 		tess_counters_reset(&tt->counters);
+		tess_rc_reset_counters(&tt->rc);
 		break;
 	}
 	if (tess_verbose)
@@ -245,11 +269,14 @@ static int tess_iterate_devices(struct dm_target *ti,
 
 static struct target_type tess_target_type = {
 	.name = "tesseract",
-	.version = {0, 1, 0},
+	.version = {0, 2, 0},
 	.module = THIS_MODULE,
 	.ctr = tess_ctr,
 	.dtr = tess_dtr,
 	.map = tess_map,
+	.end_io = tess_end_io,
+	.postsuspend = tess_postsuspend,
+	.resume = tess_resume,
 	.status = tess_status,
 	.message = tess_message,
 	.iterate_devices = tess_iterate_devices,

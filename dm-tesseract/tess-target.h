@@ -8,11 +8,42 @@
 #include <linux/atomic.h>
 #include <linux/device-mapper.h>
 
+#include "tess-args.h"
+#include "tess-reconcile.h"
+
 #define DM_MSG_PREFIX "tesseract"
 
 /* Module-wide state the target reports through sysfs. */
 extern atomic_t tess_nr_targets;	/* constructed, not yet destroyed */
 extern unsigned int tess_verbose;	/* module parameter "verbose" */
+
+/*
+ * Counters are plain atomics updated in the map path; they are reported by
+ * status and reset by the reset_counters message, both of which race
+ * harmlessly with I/O (a reset may miss a bio in flight).
+ */
+struct tess_counters {
+	atomic64_t reads;
+	atomic64_t writes;
+	atomic64_t flushes;
+	atomic64_t discards;
+	atomic64_t read_sectors;
+	atomic64_t write_sectors;
+};
+
+struct tess_target {
+	struct dm_target *ti;
+	struct dm_dev *data_dev;
+	struct tess_features features;
+	struct tess_counters counters;
+	struct tess_reconcile rc;
+};
+
+/*
+ * Send @bio to the data device: returns DM_MAPIO_REMAPPED, or ends a
+ * discard that is not passed down and returns DM_MAPIO_SUBMITTED.
+ */
+int tess_map_data(struct tess_target *tt, struct bio *bio);
 
 int tess_target_register(void);
 void tess_target_unregister(void);

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-tesseract: reconciliation of guest writes with host swap.
+ *
+ * The hook runs under the page-table lock of the PTE that holds the swap
+ * entry, so the entry cannot be swapped in, freed or stored again while a
+ * remap is made: the store block is the page's content, as the writer's
+ * buffer held it when the write was issued.
+ */
+#include <linux/dm-kcopyd.h>
+#include <linux/swap_backend.h>
+
+#include "tess-backend.h"
+#include "tess-reconcile.h"
+#include "tess-store.h"
+#include "tess-target.h"
+
+static struct tess_alloc *tess_rc_alloc(struct tess_reconcile *rc)
+{
+	return &rc->store->alloc;
+}
+
+static u64 tess_block_of(sector_t sector)
+{
+	return sector >> (TESS_BLOCK_SHIFT - SECTOR_SHIFT);
+}
+
+/* Drop the remap of @disk if it still maps @store (any if @any). */
+static bool tess_rc_drop(struct tess_reconcile *rc, u64 disk, u64 store,
+			 bool any)
+{
+	unsigned long flags;
+	bool dropped = false;
+	u64 cur;
+
+	spin_lock_irqsave(&rc->lock, flags);
+	if (tess_remap_get(&rc->map, disk, &cur) && (any || cur == store)) {
+		tess_remap_clear(&rc->map, disk, &cur);
+		tess_alloc_put(tess_rc_alloc(rc), cur);
+		atomic64_dec(&rc->counters.remapped);
+		dropped = true;
+	}
+	spin_unlock_irqrestore(&rc->lock, flags);
+	return dropped;
+}
+
+static bool tess_rc_hook_remap(struct blk_dio_hook *hook, sector_t sector,
+			       swp_entry_t e)
+{
+	struct tess_reconcile *rc = container_of(hook, struct tess_reconcile,
+						 hook);
+	unsigned long flags;
+	u64 store, old;
+	bool had_old;
+	int r;
+
+	if (sector + TESS_SECTORS_PER_BLOCK > rc->ti->len)
+		return false;
+	if (!swap_entry_settled(e) || !tess_backend_hold(e, &store))
+		return false;
+
+	spin_lock_irqsave(&rc->lock, flags);
+	r = tess_remap_set(&rc->map, tess_block_of(sector), store,
+			   GFP_NOWAIT | __GFP_NOWARN, &old, &had_old);
+	if (!r && had_old)
+		tess_alloc_put(tess_rc_alloc(rc), old);
+	else if (!r)
+		atomic64_inc(&rc->counters.remapped);
+	spin_unlock_irqrestore(&rc->lock, flags);
+
+	if (r) {
+		tess_alloc_put(tess_rc_alloc(rc), store);
+		return false;
+	}
+	atomic64_inc(&rc->counters.reconciled);
+	return true;
+}
+
+/* Copy @nr sectors of the store at @from home to @to; process context. */
+struct tess_copy {
+	atomic_t pending;
+	int error;
+	struct completion done;
+};
+
+static void tess_copy_done(int read_err, unsigned long write_err, void *ctx)
+{
+	struct tess_copy *c = ctx;
+
+	if (read_err || write_err)
+		WRITE_ONCE(c->error, -EIO);
+	if (atomic_dec_and_test(&c->pending))
+		complete(&c->done);
+}
+
+static void tess_copy_start(struct tess_copy *c)
+{
+	atomic_set(&c->pending, 1);
+	c->error = 0;
+	init_completion(&c->done);
+}
+
+static void tess_copy_one(struct tess_reconcile *rc, struct tess_copy *c,
+			  sector_t from, sector_t to, sector_t nr)
+{
+	struct tess_target *tt = rc->ti->private;
+	struct dm_io_region src = {
+		.bdev = rc->store->bdev, .sector = from, .count = nr,
+	};
+	struct dm_io_region dst = {
+		.bdev = tt->data_dev->bdev, .sector = to, .count = nr,
+	};
+
+	atomic_inc(&c->pending);
+	dm_kcopyd_copy(rc->kc, &src, 1, &dst, 0, tess_copy_done, c);
+}
+
+static int tess_copy_wait(struct tess_copy *c)
+{
+	tess_copy_done(0, 0, c);
+	wait_for_completion(&c->done);
+	return READ_ONCE(c->error);
+}
+
+/* Before a write covers part of remapped block @disk: copy it home. */
+static int tess_rc_copy_back(struct tess_reconcile *rc, u64 disk)
+{
+	struct tess_copy c;
+	unsigned long flags;
+	bool found;
+	u64 store;
+	int r;
+
+	spin_lock_irqsave(&rc->lock, flags);
+	found = tess_remap_get(&rc->map, disk, &store) &&
+		!tess_alloc_ref(tess_rc_alloc(rc), store);
+	spin_unlock_irqrestore(&rc->lock, flags);
+	if (!found)
+		return 0;
+
+	tess_copy_start(&c);
+	tess_copy_one(rc, &c, tess_store_sector(store),
+		      disk * TESS_SECTORS_PER_BLOCK, TESS_SECTORS_PER_BLOCK);
+	r = tess_copy_wait(&c);
+	if (!r && tess_rc_drop(rc, disk, store, false))
+		atomic64_inc(&rc->counters.overwritten);
+	tess_alloc_put(tess_rc_alloc(rc), store);
+	return r;
+}
+
+/* Drop or copy home the remaps under write or discard @bio. */
+static int tess_rc_settle(struct tess_reconcile *rc, struct bio *bio)
+{
+	sector_t start = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
+	sector_t end = start + bio_sectors(bio);
+	bool write = bio_op(bio) == REQ_OP_WRITE;
+	unsigned long disk;
+	sector_t bs;
+	void *entry;
+	int r;
+
+	xa_for_each_range(&rc->map.map, disk, entry, tess_block_of(start),
+			  tess_block_of(end - 1)) {
+		bs = (sector_t)disk * TESS_SECTORS_PER_BLOCK;
+		if (bs >= start && bs + TESS_SECTORS_PER_BLOCK <= end) {
+			if (tess_rc_drop(rc, disk, 0, true))
+				atomic64_inc(&rc->counters.overwritten);
+		} else if (write) {
+			r = tess_rc_copy_back(rc, disk);
+			if (r)
+				return r;
+		}
+		/* A discard of part of a block leaves it remapped. */
+	}
+	return 0;
+}
+
+static void tess_rc_work(struct work_struct *work)
+{
+	struct tess_reconcile *rc = container_of(work, struct tess_reconcile,
+						 work);
+	struct bio_list bios;
+	unsigned long flags;
+	struct bio *bio;
+	int r;
+
+	spin_lock_irqsave(&rc->lock, flags);
+	bios = rc->deferred;
+	bio_list_init(&rc->deferred);
+	spin_unlock_irqrestore(&rc->lock, flags);
+
+	while ((bio = bio_list_pop(&bios))) {
+		r = tess_rc_settle(rc, bio);
+		if (r) {
+			DMERR_LIMIT("%s: copying a remapped block home failed: %d",
+				    dm_table_device_name(rc->ti->table), r);
+			bio->bi_status = errno_to_blk_status(r);
+			bio_endio(bio);
+			continue;
+		}
+		if (tess_map_data(rc->ti->private, bio) == DM_MAPIO_REMAPPED)
+			dm_submit_bio_remap(bio, NULL);
+	}
+}
+
+bool tess_rc_defer(struct tess_reconcile *rc, struct bio *bio)
+{
+	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
+	sector_t start = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
+	unsigned long flags;
+
+	io->nr = 0;
+	if (bio_op(bio) != REQ_OP_WRITE && bio_op(bio) != REQ_OP_DISCARD)
+		return false;
+	if (!bio_sectors(bio) ||
+	    !tess_remap_any(&rc->map, tess_block_of(start),
+			    tess_block_of(start + bio_sectors(bio) - 1)))
+		return false;
+
+	spin_lock_irqsave(&rc->lock, flags);
+	bio_list_add(&rc->deferred, bio);
+	spin_unlock_irqrestore(&rc->lock, flags);
+	queue_work(rc->wq, &rc->work);
+	return true;
+}
+
+/* Take a reference on each store block of @e for the read; rc->lock held. */
+static bool tess_rc_hold_extent(struct tess_reconcile *rc,
+				const struct tess_extent *e, struct tess_io *io)
+{
+	u64 first = tess_block_of(e->store_sector);
+	u64 last = tess_block_of(e->store_sector + e->len - 1), b;
+
+	for (b = first; b <= last; b++) {
+		if (tess_alloc_ref(tess_rc_alloc(rc), b)) {
+			while (b-- > first)
+				tess_alloc_put(tess_rc_alloc(rc), b);
+			return false;
+		}
+	}
+	io->block = first;
+	io->nr = last - first + 1;
+	return true;
+}
+
+bool tess_rc_map_read(struct tess_reconcile *rc, struct bio *bio, int *r)
+{
+	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
+	sector_t start = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
+	sector_t len = bio_sectors(bio);
+	struct tess_extent e;
+	unsigned long flags;
+	bool held = true;
+
+	if (!len || !tess_remap_any(&rc->map, tess_block_of(start),
+				    tess_block_of(start + len - 1)))
+		return false;
+
+	spin_lock_irqsave(&rc->lock, flags);
+	tess_remap_plan(&rc->map, start, len, &e, 1);
+	if (e.remapped)
+		held = tess_rc_hold_extent(rc, &e, io);
+	spin_unlock_irqrestore(&rc->lock, flags);
+
+	if (!held) {
+		*r = DM_MAPIO_REQUEUE;
+		return true;
+	}
+	if (e.len < len)
+		dm_accept_partial_bio(bio, e.len);
+	if (!e.remapped)
+		return false;
+
+	bio_set_dev(bio, rc->store->bdev);
+	bio->bi_iter.bi_sector = e.store_sector;
+	atomic64_inc(&rc->counters.redirected);
+	*r = DM_MAPIO_REMAPPED;
+	return true;
+}
+
+void tess_rc_end_io(struct tess_reconcile *rc, struct bio *bio)
+{
+	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
+	unsigned int i;
+
+	for (i = 0; i < io->nr; i++)
+		tess_alloc_put(tess_rc_alloc(rc), io->block + i);
+	io->nr = 0;
+}
+
+/* Sectors planned at a time when copying home: bounds the map walk. */
+#define TESS_WRITE_BACK_WINDOW	2048
+
+/*
+ * Copy every remapped block home, then drop all remaps; if any copy
+ * failed, keep them all (reads stay right) and say so.  No I/O and no
+ * hook call may run.
+ */
+static void tess_rc_write_back(struct tess_reconcile *rc)
+{
+	const char *name = dm_table_device_name(rc->ti->table);
+	unsigned long disk = 0;
+	struct tess_extent ext[16];
+	unsigned int i, n;
+	struct tess_copy c;
+	sector_t start;
+	u64 nr = atomic64_read(&rc->counters.remapped);
+	int r;
+
+	if (!nr)
+		return;
+	tess_copy_start(&c);
+	while (xa_find(&rc->map.map, &disk, ULONG_MAX, XA_PRESENT)) {
+		start = (sector_t)disk * TESS_SECTORS_PER_BLOCK;
+		n = tess_remap_plan(&rc->map, start,
+				    min_t(sector_t, rc->ti->len - start,
+					  TESS_WRITE_BACK_WINDOW),
+				    ext, ARRAY_SIZE(ext));
+		for (i = 0; i < n; i++)
+			if (ext[i].remapped)
+				tess_copy_one(rc, &c, ext[i].store_sector,
+					      ext[i].sector, ext[i].len);
+		disk = tess_block_of(ext[n - 1].sector + ext[n - 1].len - 1) + 1;
+		cond_resched();
+	}
+	r = tess_copy_wait(&c);
+	if (r) {
+		DMERR("%s: copying remapped blocks home failed (%d): %llu blocks stay remapped",
+		      name, r, nr);
+		return;
+	}
+	disk = 0;
+	while (xa_find(&rc->map.map, &disk, ULONG_MAX, XA_PRESENT))
+		tess_rc_drop(rc, disk, 0, true);
+	if (tess_verbose)
+		DMINFO("%s: %llu remapped blocks copied home", name, nr);
+}
+
+void tess_rc_start(struct tess_reconcile *rc, bool enabled)
+{
+	struct mapped_device *md = dm_table_get_md(rc->ti->table);
+	const char *name = dm_table_device_name(rc->ti->table);
+	int r;
+
+	if (!enabled || !rc->store || rc->hooked)
+		return;
+	if (rc->ti->begin || dm_table_get_size(rc->ti->table) != rc->ti->len) {
+		DMWARN("%s: reconciliation needs the target to span the device",
+		       name);
+		return;
+	}
+	r = blk_dio_hook_register(dm_disk(md), &rc->hook);
+	if (r) {
+		DMWARN("%s: cannot take the write hook (%d): not reconciling",
+		       name, r);
+		return;
+	}
+	rc->hooked = true;
+}
+
+void tess_rc_stop(struct tess_reconcile *rc)
+{
+	struct mapped_device *md = dm_table_get_md(rc->ti->table);
+
+	if (rc->hooked) {
+		blk_dio_hook_unregister(dm_disk(md), &rc->hook);
+		rc->hooked = false;
+	}
+	flush_workqueue(rc->wq);
+	tess_rc_write_back(rc);
+}
+
+int tess_rc_init(struct tess_reconcile *rc, struct dm_target *ti,
+		 char **error)
+{
+	rc->ti = ti;
+	rc->store = tess_backend_store();
+	rc->hook.remap = tess_rc_hook_remap;
+	spin_lock_init(&rc->lock);
+	tess_remap_init(&rc->map);
+	bio_list_init(&rc->deferred);
+	INIT_WORK(&rc->work, tess_rc_work);
+
+	rc->wq = alloc_ordered_workqueue("tesseract-%s", WQ_MEM_RECLAIM,
+					 dm_table_device_name(ti->table));
+	if (!rc->wq) {
+		*error = "Cannot allocate workqueue";
+		return -ENOMEM;
+	}
+	rc->kc = dm_kcopyd_client_create(NULL);
+	if (IS_ERR(rc->kc)) {
+		destroy_workqueue(rc->wq);
+		*error = "Cannot create kcopyd client";
+		return PTR_ERR(rc->kc);
+	}
+	return 0;
+}
+
+void tess_rc_exit(struct tess_reconcile *rc)
+{
+	unsigned long disk = 0;
+	u64 lost = atomic64_read(&rc->counters.remapped);
+
+	if (lost)
+		DMERR("%s: %llu remapped blocks could not be copied home and are lost",
+		      dm_table_device_name(rc->ti->table), lost);
+	while (xa_find(&rc->map.map, &disk, ULONG_MAX, XA_PRESENT))
+		tess_rc_drop(rc, disk, 0, true);
+	dm_kcopyd_client_destroy(rc->kc);
+	destroy_workqueue(rc->wq);
+	tess_remap_destroy(&rc->map);
+}
+
+unsigned int tess_rc_status(struct tess_reconcile *rc, char *result,
+			    unsigned int maxlen, unsigned int sz)
+{
+	struct tess_rc_counters *c = &rc->counters;
+	s64 reconciled = atomic64_read(&c->reconciled);
+
+	DMEMIT("%lld %lld %lld %lld %lld ", atomic64_read(&c->remapped),
+	       reconciled, reconciled * TESS_BLOCK_SIZE,
+	       atomic64_read(&c->redirected), atomic64_read(&c->overwritten));
+	return sz;
+}
+
+void tess_rc_reset_counters(struct tess_reconcile *rc)
+{
+	atomic64_set(&rc->counters.reconciled, 0);
+	atomic64_set(&rc->counters.redirected, 0);
+	atomic64_set(&rc->counters.overwritten, 0);
+}

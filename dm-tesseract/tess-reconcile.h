@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-tesseract: reconciliation of guest writes with host swap.
+ *
+ * While the target is live and the module has a store, it owns the
+ * O_DIRECT write hook of its mapped device (mm-hooks 0002).  A page of a
+ * guest write whose PTE holds a swap entry the store has is taken there:
+ * the disk block is remapped onto the store block that already holds the
+ * content, and neither the swap-in read nor the data write happens.
+ *
+ * Afterwards, reads of remapped blocks are redirected to the store, split
+ * at extent boundaries; writes and discards that cover remapped blocks
+ * drop the remaps first (a write covering part of a block copies the
+ * block home first).  Remaps live in memory only: when the target is
+ * suspended (dmsetup suspend, reload, remove), every remapped block is
+ * copied home and the remaps are dropped.
+ *
+ * Locking: @lock orders every change of the remap map with the store block
+ * reference that each remap holds, and lets readers take their own
+ * references on the blocks they read before a remap can go away.  It is
+ * taken with interrupts off, inside the page-table lock (the hook), and
+ * outside the xarray and allocator locks.  @deferred is also under @lock.
+ */
+#ifndef DM_TESSERACT_RECONCILE_H
+#define DM_TESSERACT_RECONCILE_H
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/device-mapper.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "tess-remap.h"
+
+struct dm_kcopyd_client;
+struct tess_store;
+
+/* Counters, as tess_rc_status() reports them after the pass-through ones. */
+struct tess_rc_counters {
+	atomic64_t remapped;	/* blocks remapped now (not reset) */
+	atomic64_t reconciled;	/* pages of guest writes taken by the hook */
+	atomic64_t redirected;	/* reads (pieces of) sent to the store */
+	atomic64_t overwritten;	/* remaps dropped by writes and discards */
+};
+
+struct tess_reconcile {
+	struct dm_target *ti;
+	struct tess_store *store;	/* NULL: the module has no store */
+	struct blk_dio_hook hook;
+	bool hooked;			/* hook registered (resume..suspend) */
+	spinlock_t lock;		/* see above */
+	struct tess_remap map;
+	struct bio_list deferred;	/* writes and discards over remaps */
+	struct work_struct work;	/* serves @deferred, in order */
+	struct workqueue_struct *wq;
+	struct dm_kcopyd_client *kc;	/* copies remapped blocks home */
+	struct tess_rc_counters counters;
+};
+
+/* Per-bio data: store block references a redirected read holds. */
+struct tess_io {
+	u64 block;
+	unsigned int nr;
+};
+
+/* Constructor and destructor parts; process context. */
+int tess_rc_init(struct tess_reconcile *rc, struct dm_target *ti,
+		 char **error);
+void tess_rc_exit(struct tess_reconcile *rc);
+
+/* Resume: take the hook if @enabled and there is a store. */
+void tess_rc_start(struct tess_reconcile *rc, bool enabled);
+/* Postsuspend: release the hook and copy every remapped block home. */
+void tess_rc_stop(struct tess_reconcile *rc);
+
+/*
+ * From map(): if @bio is a write or discard over remapped blocks, queue it
+ * and return true (the caller returns DM_MAPIO_SUBMITTED).  Initialises
+ * the per-bio data of every bio, so it must come first.
+ */
+bool tess_rc_defer(struct tess_reconcile *rc, struct bio *bio);
+/*
+ * From map(), for a read: if the head of @bio is remapped, send it to the
+ * store and return true with *@r the DM_MAPIO_* result.  Else return
+ * false, with @bio cut to the head that is not remapped, for the caller
+ * to map to the data device.
+ */
+bool tess_rc_map_read(struct tess_reconcile *rc, struct bio *bio, int *r);
+/* From end_io(): drop the references a redirected read held. */
+void tess_rc_end_io(struct tess_reconcile *rc, struct bio *bio);
+
+unsigned int tess_rc_status(struct tess_reconcile *rc, char *result,
+			    unsigned int maxlen, unsigned int sz);
+void tess_rc_reset_counters(struct tess_reconcile *rc);
+
+#endif /* DM_TESSERACT_RECONCILE_H */
