@@ -34,9 +34,12 @@ kernel: deps
 modules: kernel
 	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um modules
 
-tools: tools/memtouch/memtouch tools/vmsim/vmsim
+tools: tools/memtouch/memtouch tools/vmsim/vmsim tools/swapwrite/swapwrite
 
 tools/memtouch/memtouch: tools/memtouch/memtouch.c
+	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+tools/swapwrite/swapwrite: tools/swapwrite/swapwrite.c
 	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 tools/vmsim/vmsim: tools/vmsim/vmsim.c

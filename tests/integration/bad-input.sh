@@ -17,7 +17,7 @@ bad_table "no arguments" "Requires <data_dev>" "0 $size tesseract"
 bad_table "missing device" "Error opening data device" "0 $size tesseract /dev/nonexistent"
 bad_table "unknown feature" "Invalid feature argument" "0 $size tesseract /dev/ubda 1 frobnicate"
 bad_table "feature count too large" "Invalid number of feature arguments" \
-	"0 $size tesseract /dev/ubda 2 no_discard_passdown no_discard_passdown"
+	"0 $size tesseract /dev/ubda 3 no_discard_passdown no_reconcile x"
 bad_table "feature count beyond args" "Invalid number of feature arguments" \
 	"0 $size tesseract /dev/ubda 1"
 bad_table "feature count not a number" "Invalid number of feature arguments" \

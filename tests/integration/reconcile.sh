@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: GPL-2.0
+# Reconciliation: an O_DIRECT write of pages the host swapped out to the
+# store becomes remaps, with no swap-in and no data write; reads, partial
+# and whole overwrites, discards, suspend and remove keep every byte.
+# Counters prove it: pswpin and the store device's reads during the write,
+# the data device's writes, and the target's status.
+
+SW=$tess_top/tools/swapwrite/swapwrite
+kmsg_mark
+check "insmod with store" load_module store=/dev/ubdc
+check "mkswap" mkswap -q /dev/ubdb
+check "swapon" swapon /dev/ubdb
+size=$(sectors /dev/ubda)
+
+# swapwrite's report: "swapped N resident M pswpin K store_read B", the
+# last two counted around its pwrite() alone.
+sw_field() { awk -v k="$2" '{ for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }' "$1"; }
+
+# Status fields after the pass-through ones.
+remapped() { status_field vm0 7; }
+reconciled() { status_field vm0 8; }
+redirected() { status_field vm0 10; }
+overwritten() { status_field vm0 11; }
+# diskstat DEV FIELD: sectors read (6) or written (10) on DEV so far.
+diskstat() { awk -v d="$1" -v f="$2" '$3 == d { print $f }' /proc/diskstats; }
+
+# snap / delta: counters around one swapwrite run.
+snap() { s_data_wr=$(diskstat ubda 10) s_rec=$(reconciled); }
+delta_data_wr() { echo $(($(diskstat ubda 10) - s_data_wr)); }
+delta_rec() { echo $(($(reconciled) - s_rec)); }
+
+check "create vm0" dmsetup create vm0 --table "0 $size tesseract /dev/ubda"
+
+# 256 swapped-out pages written at disk pages 0..255.
+snap
+check "write 256 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 0 256 1 > $tess_out/w1.txt"
+check_eq "all 256 were swapped out" "$(sw_field "$tess_out/w1.txt" swapped)" 256
+check_eq "256 writes reconciled" "$(delta_rec)" 256
+check_eq "no swap-in caused by the write" "$(sw_field "$tess_out/w1.txt" pswpin)" 0
+check_eq "no store read during the write" "$(sw_field "$tess_out/w1.txt" store_read)" 0
+check_eq "nothing written to the data device" "$(delta_data_wr)" 0
+check_eq "256 blocks remapped" "$(remapped)" 256
+check_eq "reconciled bytes" "$(status_field vm0 9)" $((256 * 4096))
+check "read back right (from the store)" "$SW" verify /dev/mapper/vm0 0 256 1
+check "reads were redirected" test "$(redirected)" -ge 1
+
+# One write mixing swapped-out pages with pages swapped back in.
+snap
+check "write 192 pages, every 3rd swapped back in" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 256 192 2 3 > $tess_out/w2.txt"
+swapped=$(sw_field "$tess_out/w2.txt" swapped)
+check "most pages still swapped out" test "$swapped" -ge 120
+check_eq "each swapped-out page reconciled" "$(delta_rec)" "$swapped"
+check_eq "the resident ones went to the data device" "$(delta_data_wr)" $(((192 - swapped) * 8))
+check "the mixed write reads back right" "$SW" verify /dev/mapper/vm0 256 192 2
+check "a read across both writes" "$SW" verify /dev/mapper/vm0 0 256 1
+
+# Whole-block overwrite of remapped pages 10..19.
+check "overwrite pages 10..19 (resident memory)" "$SW" keep /dev/mapper/vm0 10 10 3
+check_eq "10 remaps dropped" "$(overwritten)" 10
+check "overwritten pages read new data" "$SW" verify /dev/mapper/vm0 10 10 3
+check "their neighbours are intact" "$SW" verify /dev/mapper/vm0 0 10 1
+check "and the other side too" "$SW" verify /dev/mapper/vm0 20 236 1
+
+# Partial overwrite: 512 bytes into remapped page 30 (sector 1 of it).
+page30() { dd if=/dev/mapper/vm0 bs=4096 skip=30 count=1 iflag=direct status=none; }
+page30 > "$tess_out/p30.want"
+head -c 512 /dev/urandom > "$tess_out/patch"
+dd if="$tess_out/patch" of="$tess_out/p30.want" bs=512 seek=1 conv=notrunc status=none
+check "write 512 bytes into remapped page 30" dd if="$tess_out/patch" of=/dev/mapper/vm0 bs=512 seek=$((30 * 8 + 1)) oflag=direct status=none
+page30 > "$tess_out/p30.got"
+check "page 30 holds the old block with the new sector" cmp "$tess_out/p30.want" "$tess_out/p30.got"
+check_eq "page 30 no longer remapped" "$(remapped)" $((256 + swapped - 10 - 1))
+
+# Discard of remapped pages 40..49, then new data there.
+check "discard pages 40..49" blkdiscard -o $((40 * 4096)) -l $((10 * 4096)) /dev/mapper/vm0
+check_eq "10 more remaps dropped" "$(overwritten)" 21
+check "write pages 40..49 again" "$SW" keep /dev/mapper/vm0 40 10 4
+check "they read back the new data" "$SW" verify /dev/mapper/vm0 40 10 4
+check "pages after them intact" "$SW" verify /dev/mapper/vm0 50 206 1
+
+# Suspend copies every remapped block home; nothing changes for the guest.
+check "suspend" dmsetup suspend vm0
+check_eq "no remap left after suspend" "$(remapped)" 0
+check "resume" dmsetup resume vm0
+check "data intact after suspend" "$SW" verify /dev/mapper/vm0 50 206 1
+
+# Remove with remaps present loses nothing: the data device has it all.
+snap
+check "write 128 more swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 512 128 5 > $tess_out/w3.txt"
+check "they were reconciled" test "$(delta_rec)" -ge 100
+check "remove vm0 with remaps" dmsetup remove vm0
+check "the data device holds them (home blocks)" "$SW" verify /dev/ubda 512 128 5
+check "and the first write" "$SW" verify /dev/ubda 50 206 1
+check "and the mixed one" "$SW" verify /dev/ubda 256 192 2
+check "re-create vm0" dmsetup create vm0 --table "0 $size tesseract /dev/ubda"
+check "vm0 reads them back" "$SW" verify /dev/mapper/vm0 512 128 5
+check_eq "starting with no remap" "$(remapped)" 0
+check "remove vm0" dmsetup remove vm0
+
+# Baseline: no_reconcile gives the double paging back.
+check "create vm0 with no_reconcile" dmsetup create vm0 --table "0 $size tesseract /dev/ubda 1 no_reconcile"
+snap
+check "write 256 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 0 256 6 > $tess_out/w4.txt"
+check_eq "nothing reconciled" "$(delta_rec)" 0
+check "the write swapped the pages in" test "$(sw_field "$tess_out/w4.txt" pswpin)" -ge 200
+check "reading them from the store" test "$(sw_field "$tess_out/w4.txt" store_read)" -ge $((200 * 4096))
+check_eq "and wrote them all to the data device" "$(delta_data_wr)" $((256 * 8))
+check "reads back right" "$SW" verify /dev/mapper/vm0 0 256 6
+check "remove vm0" dmsetup remove vm0
+
+check "swapoff" swapoff /dev/ubdb
+check "rmmod" rmmod dm_tesseract
+check_no_kmsg "no remap lost" "could not be copied home"

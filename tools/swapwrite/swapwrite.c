@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * swapwrite: write host-swapped-out memory to a disk with O_DIRECT, as a
+ * guest paging out does under QEMU cache=none, and check it back.
+ *
+ *   swapwrite write  DEV FIRST PAGES SEED [RESIDENT_EVERY]
+ *   swapwrite keep   DEV FIRST PAGES SEED
+ *   swapwrite verify DEV FIRST PAGES SEED
+ *
+ * write fills PAGES anonymous pages with stamps of disk pages FIRST..,
+ * pushes them out to swap with MADV_PAGEOUT, waits until the kernel shows
+ * them swapped and written back, drops them from the swap cache through
+ * its cgroup's memory.reclaim (run it in a cgroup of its own), reads back
+ * every RESIDENT_EVERY-th page (so that the write mixes swapped and
+ * resident pages), then writes the whole buffer to DEV at page FIRST with
+ * one O_DIRECT pwrite().  keep does the same without swapping anything
+ * out.  verify reads the pages back with O_DIRECT and checks every word.
+ *
+ * Every 8-byte word w of disk page p holds a mix of SEED, p and w, so a
+ * page that is stale, misplaced or torn is caught.  write prints
+ * "swapped N resident M pswpin K store_read B": pages swapped out and
+ * resident when the write was issued, then swap-ins (/proc/vmstat) and
+ * bytes read from the tesseract store (-1 without one) during the
+ * pwrite().  Exits 0 on success, 1 on an I/O error or a mismatch, 2 on
+ * bad arguments.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096UL
+#define WORDS (PAGE / sizeof(uint64_t))
+#define PM_SWAP (UINT64_C(1) << 62)
+
+static uint64_t stamp(uint64_t seed, uint64_t page, uint64_t w)
+{
+	uint64_t x = (seed << 48) ^ (page << 9) ^ w;
+
+	x ^= x >> 31;
+	x *= 0x9e3779b97f4a7c15ULL;
+	return x ^ (x >> 29);
+}
+
+static void fill(uint64_t *mem, size_t pages, uint64_t first, uint64_t seed)
+{
+	for (size_t p = 0; p < pages; p++)
+		for (size_t w = 0; w < WORDS; w++)
+			mem[p * WORDS + w] = stamp(seed, first + p, w);
+}
+
+/* Pages of @mem that the kernel shows as swapped out (pagemap bit 62). */
+static size_t count_swapped(const void *mem, size_t pages)
+{
+	uint64_t e;
+	size_t n = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	for (size_t p = 0; p < pages; p++) {
+		off_t off = ((uintptr_t)mem / PAGE + p) * sizeof(e);
+
+		if (pread(fd, &e, sizeof(e), off) == sizeof(e) && e & PM_SWAP)
+			n++;
+	}
+	close(fd);
+	return n;
+}
+
+/* Kilobytes under writeback, from /proc/meminfo. */
+static long writeback_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Writeback: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* A counter read from the first line of @path, or -1. */
+static long long read_counter(const char *path, const char *key)
+{
+	char line[128];
+	long long v = -1, x;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(key);
+
+		if (!n) {
+			v = strtoll(line, NULL, 10);
+			break;
+		}
+		if (!strncmp(line, key, n) && line[n] == ' ' &&
+		    sscanf(line + n, "%lld", &x) == 1) {
+			v = x;
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+#define STORE_READ "/sys/kernel/tesseract/store/bytes_read"
+
+static void nap(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Reclaim memory of our own cgroup (cgroup v2 memory.reclaim), so that
+ * the folios MADV_PAGEOUT wrote out leave the swap cache: a later access
+ * then really reads them back.  Best effort: a root cgroup has no file.
+ */
+static void reclaim_own_cgroup(void)
+{
+	char line[512], path[600];
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	int fd;
+
+	if (!f)
+		return;
+	if (!fgets(line, sizeof(line), f) || strncmp(line, "0::", 3)) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	line[strcspn(line, "\n")] = 0;
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.reclaim",
+		 line + 3);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 4; i++)
+		if (write(fd, "256M", 4) < 0 && errno != EAGAIN)
+			break;
+	close(fd);
+}
+
+/* Swap @mem out and wait until it is written back; returns pages out. */
+static size_t page_out(void *mem, size_t pages)
+{
+	size_t out = 0;
+
+	for (int i = 0; i < 50 && out < pages; i++) {
+		if (madvise(mem, pages * PAGE, MADV_PAGEOUT))
+			perror("swapwrite: madvise(MADV_PAGEOUT)");
+		nap(20);
+		out = count_swapped(mem, pages);
+	}
+	for (int i = 0; i < 250 && writeback_kb() > 0; i++)
+		nap(20);
+	reclaim_own_cgroup();
+	return out;
+}
+
+static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
+		    long every, int swap)
+{
+	size_t swapped = 0, resident = 0;
+	long long pswpin, store_read;
+	uint64_t *mem;
+	ssize_t n;
+
+	mem = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		perror("swapwrite: mmap");
+		return 1;
+	}
+	fill(mem, pages, first, seed);
+	if (swap) {
+		page_out(mem, pages);
+		/* Swap every @every-th page back in, checking it. */
+		for (size_t p = 0; every > 0 && p < pages; p += every) {
+			if (mem[p * WORDS] != stamp(seed, first + p, 0)) {
+				fprintf(stderr, "swapwrite: page %zu came back wrong\n",
+					p);
+				return 1;
+			}
+		}
+		swapped = count_swapped(mem, pages);
+	}
+	resident = pages - swapped;
+	pswpin = read_counter("/proc/vmstat", "pswpin");
+	store_read = read_counter(STORE_READ, "");
+	n = pwrite(fd, mem, pages * PAGE, first * PAGE);
+	pswpin = read_counter("/proc/vmstat", "pswpin") - pswpin;
+	if (store_read >= 0)
+		store_read = read_counter(STORE_READ, "") - store_read;
+	if (n != (ssize_t)(pages * PAGE)) {
+		fprintf(stderr, "swapwrite: pwrite: %zd of %zu bytes: %s\n",
+			n, pages * PAGE, n < 0 ? strerror(errno) : "short");
+		return 1;
+	}
+	printf("swapped %zu resident %zu pswpin %lld store_read %lld\n",
+	       swapped, resident, pswpin, store_read);
+	return 0;
+}
+
+static int do_verify(int fd, uint64_t first, size_t pages, uint64_t seed)
+{
+	size_t bad = 0;
+	uint64_t *buf;
+	ssize_t n;
+
+	if (posix_memalign((void **)&buf, PAGE, pages * PAGE))
+		return 1;
+	n = pread(fd, buf, pages * PAGE, first * PAGE);
+	if (n != (ssize_t)(pages * PAGE)) {
+		fprintf(stderr, "swapwrite: pread: %zd of %zu bytes: %s\n",
+			n, pages * PAGE, n < 0 ? strerror(errno) : "short");
+		return 1;
+	}
+	for (size_t p = 0; p < pages; p++) {
+		for (size_t w = 0; w < WORDS; w++) {
+			if (buf[p * WORDS + w] == stamp(seed, first + p, w))
+				continue;
+			if (bad++ < 5)
+				fprintf(stderr,
+					"swapwrite: bad stamp: page %llu word %zu\n",
+					(unsigned long long)(first + p), w);
+		}
+	}
+	if (bad)
+		fprintf(stderr, "swapwrite: %zu bad words\n", bad);
+	free(buf);
+	return bad ? 1 : 0;
+}
+
+static int print_usage(void)
+{
+	fprintf(stderr,
+		"usage: swapwrite write DEV FIRST PAGES SEED [RESIDENT_EVERY]\n"
+		"       swapwrite keep DEV FIRST PAGES SEED\n"
+		"       swapwrite verify DEV FIRST PAGES SEED\n");
+	return 2;
+}
+
+static int number(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || !*s || *end || *s == '-';
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long first, pages, seed, every = 0;
+	int fd, r;
+
+	if (argc < 6 || argc > 7 || number(argv[3], &first) ||
+	    number(argv[4], &pages) || number(argv[5], &seed) ||
+	    (argc == 7 && number(argv[6], &every)) || !pages ||
+	    pages > (1ULL << 20))
+		return print_usage();
+	if (strcmp(argv[1], "write") && strcmp(argv[1], "keep") &&
+	    strcmp(argv[1], "verify"))
+		return print_usage();
+	if (argc == 7 && strcmp(argv[1], "write"))
+		return print_usage();
+
+	fd = open(argv[2], (argv[1][0] == 'v' ? O_RDONLY : O_WRONLY) | O_DIRECT);
+	if (fd < 0) {
+		fprintf(stderr, "swapwrite: %s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
+	if (argv[1][0] == 'v')
+		r = do_verify(fd, first, pages, seed);
+	else
+		r = do_write(fd, first, pages, seed, every, argv[1][0] == 'w');
+	close(fd);
+	return r;
+}
