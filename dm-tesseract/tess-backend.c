@@ -204,6 +204,8 @@ static void tess_write_end_io(struct bio *bio)
 		WRITE_ONCE(tess_write_failing, true);
 		folio_mark_dirty(folio);
 		folio_clear_reclaim(folio);
+		/* The blocks hold garbage: nobody may rely on them. */
+		tess_forget_folio(folio);
 		pr_alert_ratelimited("tesseract: write error on store, swap entry %lx: %d\n",
 				     folio->swap.val,
 				     blk_status_to_errno(bio->bi_status));
@@ -341,6 +343,9 @@ bool tess_backend_hold(swp_entry_t e, u64 *block)
 	if (!tess_store || !tess_index_has_type(&tess_index, swp_type(e)))
 		return false;
 	if (!tess_index_lookup(&tess_index, e, &b))
+		return false;
+	/* Leave room for the references of reads and copies. */
+	if (tess_alloc_refs(&tess_store->alloc, b) >= TESS_MAX_HOLDS)
 		return false;
 	if (tess_alloc_ref(&tess_store->alloc, b))
 		return false;

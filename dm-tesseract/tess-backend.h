@@ -13,6 +13,8 @@
 #include <linux/swap.h>
 #include <linux/types.h>
 
+#include "tess-alloc.h"
+
 struct tess_store;
 struct writeback_control;
 
@@ -48,12 +50,16 @@ bool tess_backend_active(void);
 /* The store, NULL when the module was loaded without one. */
 struct tess_store *tess_backend_store(void);
 
+/* Most references tess_backend_hold() takes on one block. */
+#define TESS_MAX_HOLDS	(TESS_MAX_REFS / 2)
+
 /*
  * If the store holds the content of swap entry @e, take one more reference
  * on its block, put it in *@block and return true.  The caller must keep
- * @e from being freed or stored again meanwhile (hold the page-table lock
- * of a PTE holding @e, and have checked swap_entry_settled(@e)); it drops
- * the reference with tess_alloc_put() on the store's allocator.  Any
+ * @e from being freed or stored again meanwhile (as the O_DIRECT write
+ * hook does, under the page-table lock); it drops the reference with
+ * tess_alloc_put() on the store's allocator.  False too when the block
+ * holds TESS_MAX_HOLDS references, so that readers always find room.  Any
  * context.
  */
 bool tess_backend_hold(swp_entry_t e, u64 *block);
