@@ -8,7 +8,6 @@
  * buffer held it when the write was issued.
  */
 #include <linux/dm-kcopyd.h>
-#include <linux/swap_backend.h>
 
 #include "tess-backend.h"
 #include "tess-reconcile.h"
@@ -56,7 +55,7 @@ static bool tess_rc_hook_remap(struct blk_dio_hook *hook, sector_t sector,
 
 	if (sector + TESS_SECTORS_PER_BLOCK > rc->ti->len)
 		return false;
-	if (!swap_entry_settled(e) || !tess_backend_hold(e, &store))
+	if (!tess_backend_hold(e, &store))
 		return false;
 
 	spin_lock_irqsave(&rc->lock, flags);
@@ -132,11 +131,11 @@ static int tess_rc_copy_back(struct tess_reconcile *rc, u64 disk)
 	int r;
 
 	spin_lock_irqsave(&rc->lock, flags);
-	found = tess_remap_get(&rc->map, disk, &store) &&
-		!tess_alloc_ref(tess_rc_alloc(rc), store);
+	found = tess_remap_get(&rc->map, disk, &store);
+	r = found ? tess_alloc_ref(tess_rc_alloc(rc), store) : 0;
 	spin_unlock_irqrestore(&rc->lock, flags);
-	if (!found)
-		return 0;
+	if (!found || r)
+		return r;
 
 	tess_copy_start(&c);
 	tess_copy_one(rc, &c, tess_store_sector(store),
@@ -148,31 +147,41 @@ static int tess_rc_copy_back(struct tess_reconcile *rc, u64 disk)
 	return r;
 }
 
-/* Drop or copy home the remaps under write or discard @bio. */
+/* Is block @disk remapped and only partly covered by [@start, @end)? */
+static bool tess_rc_partial(struct tess_reconcile *rc, u64 disk,
+			    sector_t start, sector_t end)
+{
+	sector_t bs = disk * TESS_SECTORS_PER_BLOCK;
+	u64 store;
+
+	return (bs < start || bs + TESS_SECTORS_PER_BLOCK > end) &&
+	       tess_remap_get(&rc->map, disk, &store);
+}
+
+/* Copy home the remapped blocks write @bio covers only in part. */
 static int tess_rc_settle(struct tess_reconcile *rc, struct bio *bio)
 {
 	sector_t start = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
 	sector_t end = start + bio_sectors(bio);
-	bool write = bio_op(bio) == REQ_OP_WRITE;
-	unsigned long disk;
-	sector_t bs;
-	void *entry;
-	int r;
+	u64 first = tess_block_of(start), last = tess_block_of(end - 1);
+	int r = 0;
 
-	xa_for_each_range(&rc->map.map, disk, entry, tess_block_of(start),
-			  tess_block_of(end - 1)) {
-		bs = (sector_t)disk * TESS_SECTORS_PER_BLOCK;
-		if (bs >= start && bs + TESS_SECTORS_PER_BLOCK <= end) {
-			if (tess_rc_drop(rc, disk, 0, true))
-				atomic64_inc(&rc->counters.overwritten);
-		} else if (write) {
-			r = tess_rc_copy_back(rc, disk);
-			if (r)
-				return r;
-		}
-		/* A discard of part of a block leaves it remapped. */
-	}
-	return 0;
+	if (tess_rc_partial(rc, first, start, end))
+		r = tess_rc_copy_back(rc, first);
+	if (!r && last != first && tess_rc_partial(rc, last, start, end))
+		r = tess_rc_copy_back(rc, last);
+	return r;
+}
+
+/* Drop the remaps of the blocks [@first, @last]; any context. */
+static void tess_rc_drop_range(struct tess_reconcile *rc, u64 first, u64 last)
+{
+	unsigned long disk;
+	void *entry;
+
+	xa_for_each_range(&rc->map.map, disk, entry, first, last)
+		if (tess_rc_drop(rc, disk, 0, true))
+			atomic64_inc(&rc->counters.overwritten);
 }
 
 static void tess_rc_work(struct work_struct *work)
@@ -207,14 +216,33 @@ bool tess_rc_defer(struct tess_reconcile *rc, struct bio *bio)
 {
 	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
 	sector_t start = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
+	sector_t end = start + bio_sectors(bio);
+	u64 first = tess_block_of(start), last = tess_block_of(end - 1), ff, lf;
 	unsigned long flags;
 
 	io->nr = 0;
+	io->drop = false;
 	if (bio_op(bio) != REQ_OP_WRITE && bio_op(bio) != REQ_OP_DISCARD)
 		return false;
-	if (!bio_sectors(bio) ||
-	    !tess_remap_any(&rc->map, tess_block_of(start),
-			    tess_block_of(start + bio_sectors(bio) - 1)))
+	if (!bio_sectors(bio) || !tess_remap_any(&rc->map, first, last))
+		return false;
+
+	/* The blocks it covers whole: [ff, lf). */
+	ff = first + !!(start & (TESS_SECTORS_PER_BLOCK - 1));
+	lf = last + 1 - !!(end & (TESS_SECTORS_PER_BLOCK - 1));
+	if (bio_op(bio) == REQ_OP_DISCARD) {
+		/* Their content is undefined now: drop them at once. */
+		if (ff < lf)
+			tess_rc_drop_range(rc, ff, lf - 1);
+		return false;
+	}
+	if (ff < lf) {
+		io->block = ff;
+		io->nr = lf - ff;
+		io->drop = true;
+	}
+	if (!tess_rc_partial(rc, first, start, end) &&
+	    !tess_rc_partial(rc, last, start, end))
 		return false;
 
 	spin_lock_irqsave(&rc->lock, flags);
@@ -272,20 +300,30 @@ bool tess_rc_map_read(struct tess_reconcile *rc, struct bio *bio, int *r)
 		return false;
 
 	bio_set_dev(bio, rc->store->bdev);
+	bio_clear_polled(bio);	/* the store may not poll */
 	bio->bi_iter.bi_sector = e.store_sector;
 	atomic64_inc(&rc->counters.redirected);
 	*r = DM_MAPIO_REMAPPED;
 	return true;
 }
 
-void tess_rc_end_io(struct tess_reconcile *rc, struct bio *bio)
+void tess_rc_end_io(struct tess_reconcile *rc, struct bio *bio,
+		    blk_status_t status)
 {
 	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
 	unsigned int i;
 
-	for (i = 0; i < io->nr; i++)
-		tess_alloc_put(tess_rc_alloc(rc), io->block + i);
+	if (io->drop) {
+		/* A failed write leaves the blocks as they read before. */
+		if (!status)
+			tess_rc_drop_range(rc, io->block,
+					   io->block + io->nr - 1);
+	} else {
+		for (i = 0; i < io->nr; i++)
+			tess_alloc_put(tess_rc_alloc(rc), io->block + i);
+	}
 	io->nr = 0;
+	io->drop = false;
 }
 
 /* Sectors planned at a time when copying home: bounds the map walk. */
@@ -299,6 +337,7 @@ void tess_rc_end_io(struct tess_reconcile *rc, struct bio *bio)
 static void tess_rc_write_back(struct tess_reconcile *rc)
 {
 	const char *name = dm_table_device_name(rc->ti->table);
+	struct tess_target *tt = rc->ti->private;
 	unsigned long disk = 0;
 	struct tess_extent ext[16];
 	unsigned int i, n;
@@ -326,6 +365,12 @@ static void tess_rc_write_back(struct tess_reconcile *rc)
 	r = tess_copy_wait(&c);
 	if (r) {
 		DMERR("%s: copying remapped blocks home failed (%d): %llu blocks stay remapped",
+		      name, r, nr);
+		return;
+	}
+	r = blkdev_issue_flush(tt->data_dev->bdev);
+	if (r) {
+		DMERR("%s: flushing the data device failed (%d): %llu blocks stay remapped",
 		      name, r, nr);
 		return;
 	}

@@ -9,9 +9,11 @@
  * content, and neither the swap-in read nor the data write happens.
  *
  * Afterwards, reads of remapped blocks are redirected to the store, split
- * at extent boundaries; writes and discards that cover remapped blocks
- * drop the remaps first (a write covering part of a block copies the
- * block home first).  Remaps live in memory only: when the target is
+ * at extent boundaries.  A write that covers whole remapped blocks goes
+ * home and drops their remaps once it succeeded, so that until then they
+ * read as before; one that covers part of a remapped block first has a
+ * worker copy the block home.  A discard drops the remaps of the whole
+ * blocks it covers.  Remaps live in memory only: when the target is
  * suspended (dmsetup suspend, reload, remove), every remapped block is
  * copied home and the remaps are dropped.
  *
@@ -43,6 +45,9 @@ struct tess_rc_counters {
 	atomic64_t overwritten;	/* remaps dropped by writes and discards */
 };
 
+/* The O_DIRECT write hook offers pages, the store keeps 4 KiB blocks. */
+static_assert(PAGE_SIZE == 1UL << TESS_BLOCK_SHIFT);
+
 struct tess_reconcile {
 	struct dm_target *ti;
 	struct tess_store *store;	/* NULL: the module has no store */
@@ -57,10 +62,15 @@ struct tess_reconcile {
 	struct tess_rc_counters counters;
 };
 
-/* Per-bio data: store block references a redirected read holds. */
+/*
+ * Per-bio data.  A redirected read holds references on store blocks
+ * [@block, @block + @nr); a write over remapped blocks drops the remaps of
+ * disk blocks [@block, @block + @nr) once it succeeded (@drop).
+ */
 struct tess_io {
 	u64 block;
 	unsigned int nr;
+	bool drop;
 };
 
 /* Constructor and destructor parts; process context. */
@@ -70,13 +80,17 @@ void tess_rc_exit(struct tess_reconcile *rc);
 
 /* Resume: take the hook if @enabled and there is a store. */
 void tess_rc_start(struct tess_reconcile *rc, bool enabled);
-/* Postsuspend: release the hook and copy every remapped block home. */
+/*
+ * Postsuspend: release the hook, copy every remapped block home and flush
+ * the data device.
+ */
 void tess_rc_stop(struct tess_reconcile *rc);
 
 /*
- * From map(): if @bio is a write or discard over remapped blocks, queue it
- * and return true (the caller returns DM_MAPIO_SUBMITTED).  Initialises
- * the per-bio data of every bio, so it must come first.
+ * From map(): if @bio is a write over part of a remapped block, queue it
+ * and return true (the caller returns DM_MAPIO_SUBMITTED).  Else prepare
+ * a write or discard over remapped blocks, and return false for the caller
+ * to map it.  Initialises the per-bio data of every bio: must come first.
  */
 bool tess_rc_defer(struct tess_reconcile *rc, struct bio *bio);
 /*
@@ -86,8 +100,12 @@ bool tess_rc_defer(struct tess_reconcile *rc, struct bio *bio);
  * to map to the data device.
  */
 bool tess_rc_map_read(struct tess_reconcile *rc, struct bio *bio, int *r);
-/* From end_io(): drop the references a redirected read held. */
-void tess_rc_end_io(struct tess_reconcile *rc, struct bio *bio);
+/*
+ * From end_io(): drop the references a redirected read held, or the remaps
+ * a successful write covered.
+ */
+void tess_rc_end_io(struct tess_reconcile *rc, struct bio *bio,
+		    blk_status_t status);
 
 unsigned int tess_rc_status(struct tess_reconcile *rc, char *result,
 			    unsigned int maxlen, unsigned int sz);

@@ -35,6 +35,28 @@ static void tess_remap_map_test(struct kunit *test)
 	tess_remap_destroy(&rm);
 }
 
+/* tess_remap_any() sees a remap anywhere in the range, bounds included. */
+static void tess_remap_any_test(struct kunit *test)
+{
+	struct tess_remap rm;
+	bool had_old;
+	u64 old;
+
+	tess_remap_init(&rm);
+	KUNIT_EXPECT_FALSE(test, tess_remap_any(&rm, 0, ULONG_MAX));
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 10, 1, GFP_NOWAIT, &old,
+					     &had_old), 0);
+	KUNIT_EXPECT_TRUE(test, tess_remap_any(&rm, 10, 10));
+	KUNIT_EXPECT_TRUE(test, tess_remap_any(&rm, 0, 10));
+	KUNIT_EXPECT_TRUE(test, tess_remap_any(&rm, 10, 20));
+	KUNIT_EXPECT_TRUE(test, tess_remap_any(&rm, 5, 15));
+	KUNIT_EXPECT_FALSE(test, tess_remap_any(&rm, 0, 9));
+	KUNIT_EXPECT_FALSE(test, tess_remap_any(&rm, 11, ULONG_MAX));
+	tess_remap_clear(&rm, 10, &old);
+	KUNIT_EXPECT_FALSE(test, tess_remap_any(&rm, 0, ULONG_MAX));
+	tess_remap_destroy(&rm);
+}
+
 #define MAX_MAPS 4
 #define MAX_EXT 4
 
@@ -103,6 +125,7 @@ static void tess_remap_plan_test(struct kunit *test)
 
 static struct kunit_case tess_remap_cases[] = {
 	KUNIT_CASE(tess_remap_map_test),
+	KUNIT_CASE(tess_remap_any_test),
 	KUNIT_CASE_PARAM(tess_remap_plan_test, plan_gen_params),
 	{}
 };

@@ -14,6 +14,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+#include "tess-store.h"
 #include "tess-target.h"
 
 atomic_t tess_nr_targets = ATOMIC_INIT(0);
@@ -176,7 +177,7 @@ static int tess_end_io(struct dm_target *ti, struct bio *bio,
 {
 	struct tess_target *tt = ti->private;
 
-	tess_rc_end_io(&tt->rc, bio);
+	tess_rc_end_io(&tt->rc, bio, *error);
 	return DM_ENDIO_DONE;
 }
 
@@ -267,6 +268,24 @@ static int tess_iterate_devices(struct dm_target *ti,
 	return fn(ti, tt->data_dev, 0, ti->len, data);
 }
 
+/*
+ * Redirected reads go to the store: the device must not accept I/O the
+ * store cannot take.
+ */
+static void tess_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	struct tess_target *tt = ti->private;
+	struct block_device *store;
+
+	if (!tt->rc.store || !tt->features.reconcile)
+		return;
+	store = tt->rc.store->bdev;
+	limits->logical_block_size = max(limits->logical_block_size,
+					 bdev_logical_block_size(store));
+	limits->dma_alignment = max(limits->dma_alignment,
+				    bdev_dma_alignment(store));
+}
+
 static struct target_type tess_target_type = {
 	.name = "tesseract",
 	.version = {0, 2, 0},
@@ -280,6 +299,7 @@ static struct target_type tess_target_type = {
 	.status = tess_status,
 	.message = tess_message,
 	.iterate_devices = tess_iterate_devices,
+	.io_hints = tess_io_hints,
 };
 
 int tess_target_register(void)

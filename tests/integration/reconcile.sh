@@ -12,8 +12,8 @@ check "mkswap" mkswap -q /dev/ubdb
 check "swapon" swapon /dev/ubdb
 size=$(sectors /dev/ubda)
 
-# swapwrite's report: "swapped N resident M pswpin K store_read B", the
-# last two counted around its pwrite() alone.
+# swapwrite's report: "swapped N resident M dirty D pswpin K store_read B",
+# the last two counted around its pwrite() alone.
 sw_field() { awk -v k="$2" '{ for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }' "$1"; }
 
 # Status fields after the pass-through ones.
@@ -44,13 +44,17 @@ check_eq "reconciled bytes" "$(status_field vm0 9)" $((256 * 4096))
 check "read back right (from the store)" "$SW" verify /dev/mapper/vm0 0 256 1
 check "reads were redirected" test "$(redirected)" -ge 1
 
-# One write mixing swapped-out pages with pages swapped back in.
+# One write mixing swapped-out pages, pages swapped back in and not
+# written since (every 3rd: reconciled too, their swap entry still holds
+# their content), and pages rewritten after swap-in (every 4th: written).
 snap
-check "write 192 pages, every 3rd swapped back in" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 256 192 2 3 > $tess_out/w2.txt"
+check "write 192 pages: swapped out, read back, rewritten" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 256 192 2 3 4 > $tess_out/w2.txt"
 swapped=$(sw_field "$tess_out/w2.txt" swapped)
-check "most pages still swapped out" test "$swapped" -ge 120
-check_eq "each swapped-out page reconciled" "$(delta_rec)" "$swapped"
-check_eq "the resident ones went to the data device" "$(delta_data_wr)" $(((192 - swapped) * 8))
+dirty=$(sw_field "$tess_out/w2.txt" dirty)
+check_eq "96 still swapped out" "$swapped" 96
+check_eq "48 rewritten" "$dirty" 48
+check_eq "all but the rewritten reconciled" "$(delta_rec)" $((192 - dirty))
+check_eq "the rewritten went to the data device" "$(delta_data_wr)" $((dirty * 8))
 check "the mixed write reads back right" "$SW" verify /dev/mapper/vm0 256 192 2
 check "a read across both writes" "$SW" verify /dev/mapper/vm0 0 256 1
 
@@ -61,28 +65,40 @@ check "overwritten pages read new data" "$SW" verify /dev/mapper/vm0 10 10 3
 check "their neighbours are intact" "$SW" verify /dev/mapper/vm0 0 10 1
 check "and the other side too" "$SW" verify /dev/mapper/vm0 20 236 1
 
-# Partial overwrite: 512 bytes into remapped page 30 (sector 1 of it).
-page30() { dd if=/dev/mapper/vm0 bs=4096 skip=30 count=1 iflag=direct status=none; }
-page30 > "$tess_out/p30.want"
+# Partial overwrites.  read_pages FIRST N: pages of vm0, O_DIRECT.
+read_pages() { dd if=/dev/mapper/vm0 bs=4096 skip="$1" count="$2" iflag=direct status=none; }
+# 512 bytes into remapped page 30 (its sector 1).
+read_pages 30 1 > "$tess_out/p30.want"
 head -c 512 /dev/urandom > "$tess_out/patch"
 dd if="$tess_out/patch" of="$tess_out/p30.want" bs=512 seek=1 conv=notrunc status=none
 check "write 512 bytes into remapped page 30" dd if="$tess_out/patch" of=/dev/mapper/vm0 bs=512 seek=$((30 * 8 + 1)) oflag=direct status=none
-page30 > "$tess_out/p30.got"
+read_pages 30 1 > "$tess_out/p30.got"
 check "page 30 holds the old block with the new sector" cmp "$tess_out/p30.want" "$tess_out/p30.got"
-check_eq "page 30 no longer remapped" "$(remapped)" $((256 + swapped - 10 - 1))
+check_eq "page 30 no longer remapped" "$(remapped)" $((256 + 192 - dirty - 10 - 1))
+# 12 KiB from the middle of page 60 to the middle of page 63: two blocks
+# in part, two whole.
+read_pages 60 4 > "$tess_out/p60.want"
+head -c 12288 /dev/urandom > "$tess_out/patch"
+dd if="$tess_out/patch" of="$tess_out/p60.want" bs=512 seek=4 conv=notrunc status=none
+check "write 12 KiB across remapped pages 60..63, one bio" dd if="$tess_out/patch" of=/dev/mapper/vm0 bs=12288 count=1 seek=$(((60 * 8 + 4) * 512)) oflag=direct,seek_bytes status=none
+read_pages 60 4 > "$tess_out/p60.got"
+check "pages 60..63 hold old and new data where they should" cmp "$tess_out/p60.want" "$tess_out/p60.got"
+check_eq "their 4 remaps dropped" "$(remapped)" $((256 + 192 - dirty - 10 - 1 - 4))
+check "pages 31..59 intact" "$SW" verify /dev/mapper/vm0 31 29 1
+check "pages 64..255 intact" "$SW" verify /dev/mapper/vm0 64 192 1
 
 # Discard of remapped pages 40..49, then new data there.
 check "discard pages 40..49" blkdiscard -o $((40 * 4096)) -l $((10 * 4096)) /dev/mapper/vm0
-check_eq "10 more remaps dropped" "$(overwritten)" 21
+check_eq "10 more remaps dropped" "$(overwritten)" 25
 check "write pages 40..49 again" "$SW" keep /dev/mapper/vm0 40 10 4
 check "they read back the new data" "$SW" verify /dev/mapper/vm0 40 10 4
-check "pages after them intact" "$SW" verify /dev/mapper/vm0 50 206 1
+check "pages after them intact" "$SW" verify /dev/mapper/vm0 64 192 1
 
 # Suspend copies every remapped block home; nothing changes for the guest.
 check "suspend" dmsetup suspend vm0
 check_eq "no remap left after suspend" "$(remapped)" 0
 check "resume" dmsetup resume vm0
-check "data intact after suspend" "$SW" verify /dev/mapper/vm0 50 206 1
+check "data intact after suspend" "$SW" verify /dev/mapper/vm0 64 192 1
 
 # Remove with remaps present loses nothing: the data device has it all.
 snap
@@ -90,7 +106,7 @@ check "write 128 more swapped-out pages" in_memcg_high sw max sh -c "$SW write /
 check "they were reconciled" test "$(delta_rec)" -ge 100
 check "remove vm0 with remaps" dmsetup remove vm0
 check "the data device holds them (home blocks)" "$SW" verify /dev/ubda 512 128 5
-check "and the first write" "$SW" verify /dev/ubda 50 206 1
+check "and the first write" "$SW" verify /dev/ubda 64 192 1
 check "and the mixed one" "$SW" verify /dev/ubda 256 192 2
 check "re-create vm0" dmsetup create vm0 --table "0 $size tesseract /dev/ubda"
 check "vm0 reads them back" "$SW" verify /dev/mapper/vm0 512 128 5

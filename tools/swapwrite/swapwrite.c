@@ -3,7 +3,7 @@
  * swapwrite: write host-swapped-out memory to a disk with O_DIRECT, as a
  * guest paging out does under QEMU cache=none, and check it back.
  *
- *   swapwrite write  DEV FIRST PAGES SEED [RESIDENT_EVERY]
+ *   swapwrite write  DEV FIRST PAGES SEED [READ_EVERY [DIRTY_EVERY]]
  *   swapwrite keep   DEV FIRST PAGES SEED
  *   swapwrite verify DEV FIRST PAGES SEED
  *
@@ -11,15 +11,16 @@
  * pushes them out to swap with MADV_PAGEOUT, waits until the kernel shows
  * them swapped and written back, drops them from the swap cache through
  * its cgroup's memory.reclaim (run it in a cgroup of its own), reads back
- * every RESIDENT_EVERY-th page (so that the write mixes swapped and
- * resident pages), then writes the whole buffer to DEV at page FIRST with
- * one O_DIRECT pwrite().  keep does the same without swapping anything
- * out.  verify reads the pages back with O_DIRECT and checks every word.
+ * every READ_EVERY-th page and rewrites every DIRTY_EVERY-th one (so that
+ * the write mixes swapped-out, clean swapped-in and dirty pages), then
+ * writes the whole buffer to DEV at page FIRST with one O_DIRECT
+ * pwrite().  keep does the same without swapping anything out.  verify
+ * reads the pages back with O_DIRECT and checks every word.
  *
  * Every 8-byte word w of disk page p holds a mix of SEED, p and w, so a
  * page that is stale, misplaced or torn is caught.  write prints
- * "swapped N resident M pswpin K store_read B": pages swapped out and
- * resident when the write was issued, then swap-ins (/proc/vmstat) and
+ * "swapped N resident M dirty D pswpin K store_read B": pages swapped out,
+ * resident and rewritten when the write was issued, then swap-ins (/proc/vmstat) and
  * bytes read from the tesseract store (-1 without one) during the
  * pwrite().  Exits 0 on success, 1 on an I/O error or a mismatch, 2 on
  * bad arguments.
@@ -172,10 +173,35 @@ static size_t page_out(void *mem, size_t pages)
 	return out;
 }
 
-static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
-		    long every, int swap)
+/* Swap every @every-th page of @mem back in; false if one came back wrong. */
+static int read_back(uint64_t *mem, size_t pages, uint64_t first,
+		     uint64_t seed, size_t every)
 {
-	size_t swapped = 0, resident = 0;
+	for (size_t p = 0; every && p < pages; p += every) {
+		if (mem[p * WORDS] != stamp(seed, first + p, 0)) {
+			fprintf(stderr, "swapwrite: page %zu came back wrong\n",
+				p);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Swap every @every-th page back in by rewriting it; returns how many. */
+static size_t dirty_back(uint64_t *mem, size_t pages, uint64_t first,
+			 uint64_t seed, size_t every)
+{
+	size_t n = 0;
+
+	for (size_t p = 0; every && p < pages; p += every, n++)
+		mem[p * WORDS] = stamp(seed, first + p, 0);
+	return n;
+}
+
+static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
+		    size_t read_every, size_t dirty_every, int swap)
+{
+	size_t swapped = 0, resident = 0, dirty = 0;
 	long long pswpin, store_read;
 	uint64_t *mem;
 	ssize_t n;
@@ -189,14 +215,9 @@ static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
 	fill(mem, pages, first, seed);
 	if (swap) {
 		page_out(mem, pages);
-		/* Swap every @every-th page back in, checking it. */
-		for (size_t p = 0; every > 0 && p < pages; p += every) {
-			if (mem[p * WORDS] != stamp(seed, first + p, 0)) {
-				fprintf(stderr, "swapwrite: page %zu came back wrong\n",
-					p);
-				return 1;
-			}
-		}
+		if (!read_back(mem, pages, first, seed, read_every))
+			return 1;
+		dirty = dirty_back(mem, pages, first, seed, dirty_every);
 		swapped = count_swapped(mem, pages);
 	}
 	resident = pages - swapped;
@@ -211,8 +232,8 @@ static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
 			n, pages * PAGE, n < 0 ? strerror(errno) : "short");
 		return 1;
 	}
-	printf("swapped %zu resident %zu pswpin %lld store_read %lld\n",
-	       swapped, resident, pswpin, store_read);
+	printf("swapped %zu resident %zu dirty %zu pswpin %lld store_read %lld\n",
+	       swapped, resident, dirty, pswpin, store_read);
 	return 0;
 }
 
@@ -249,7 +270,7 @@ static int do_verify(int fd, uint64_t first, size_t pages, uint64_t seed)
 static int print_usage(void)
 {
 	fprintf(stderr,
-		"usage: swapwrite write DEV FIRST PAGES SEED [RESIDENT_EVERY]\n"
+		"usage: swapwrite write DEV FIRST PAGES SEED [READ_EVERY [DIRTY_EVERY]]\n"
 		"       swapwrite keep DEV FIRST PAGES SEED\n"
 		"       swapwrite verify DEV FIRST PAGES SEED\n");
 	return 2;
@@ -266,18 +287,19 @@ static int number(const char *s, unsigned long long *v)
 
 int main(int argc, char **argv)
 {
-	unsigned long long first, pages, seed, every = 0;
+	unsigned long long first, pages, seed, read_every = 0, dirty_every = 0;
 	int fd, r;
 
-	if (argc < 6 || argc > 7 || number(argv[3], &first) ||
+	if (argc < 6 || argc > 8 || number(argv[3], &first) ||
 	    number(argv[4], &pages) || number(argv[5], &seed) ||
-	    (argc == 7 && number(argv[6], &every)) || !pages ||
+	    (argc >= 7 && number(argv[6], &read_every)) ||
+	    (argc == 8 && number(argv[7], &dirty_every)) || !pages ||
 	    pages > (1ULL << 20))
 		return print_usage();
 	if (strcmp(argv[1], "write") && strcmp(argv[1], "keep") &&
 	    strcmp(argv[1], "verify"))
 		return print_usage();
-	if (argc == 7 && strcmp(argv[1], "write"))
+	if (argc >= 7 && strcmp(argv[1], "write"))
 		return print_usage();
 
 	fd = open(argv[2], (argv[1][0] == 'v' ? O_RDONLY : O_WRONLY) | O_DIRECT);
@@ -288,7 +310,8 @@ int main(int argc, char **argv)
 	if (argv[1][0] == 'v')
 		r = do_verify(fd, first, pages, seed);
 	else
-		r = do_write(fd, first, pages, seed, every, argv[1][0] == 'w');
+		r = do_write(fd, first, pages, seed, read_every, dirty_every,
+			     argv[1][0] == 'w');
 	close(fd);
 	return r;
 }
