@@ -2,9 +2,11 @@
 # Sourced inside the UML host by tests/uml-init.sh for tools/bench/run:
 # fio 4 KiB random read and write IOPS on dm-linear and on a tesseract
 # target with no remaps, over the same data device, rounds interleaved.
+# The module has a store, so the target owns the O_DIRECT write hook and
+# fio's writes pay for its page-table walk, as a VM's would.
 progress() { echo "bench: $*" > /dev/console; }
 
-load_module || { progress "insmod failed"; exit 1; }
+load_module store=/dev/ubdc || { progress "insmod failed"; exit 1; }
 size=$(sectors /dev/ubda)
 dmsetup create lin --table "0 $size linear /dev/ubda 0"
 dmsetup create tess --table "0 $size tesseract /dev/ubda"
