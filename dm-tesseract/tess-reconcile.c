@@ -43,11 +43,13 @@ static bool tess_rc_drop(struct tess_reconcile *rc, u64 disk, u64 store,
 	return dropped;
 }
 
-static bool tess_rc_hook_remap(struct blk_dio_hook *hook, sector_t sector,
-			       swp_entry_t e)
+/*
+ * Remap the block at @sector of the target onto the store block of @e,
+ * whose content the caller keeps from changing meanwhile.  Any context.
+ */
+static bool tess_rc_remap(struct tess_reconcile *rc, sector_t sector,
+			  swp_entry_t e)
 {
-	struct tess_reconcile *rc = container_of(hook, struct tess_reconcile,
-						 hook);
 	unsigned long flags;
 	u64 store, old;
 	bool had_old;
@@ -72,6 +74,87 @@ static bool tess_rc_hook_remap(struct blk_dio_hook *hook, sector_t sector,
 		return false;
 	}
 	atomic64_inc(&rc->counters.reconciled);
+	return true;
+}
+
+static bool tess_rc_hook_remap(struct blk_dio_hook *hook, sector_t sector,
+			       swp_entry_t e)
+{
+	struct tess_reconcile *rc = container_of(hook, struct tess_reconcile,
+						 hook);
+
+	return tess_rc_remap(rc, sector, e);
+}
+
+/*
+ * Could the page of @bv hold the content of its folio's swap entry?  An
+ * order-0 swap-cache folio, whole.  Just a hint: tess_rc_take() decides.
+ */
+static bool tess_rc_swap_page(const struct bio_vec *bv)
+{
+	struct folio *folio = page_folio(bv->bv_page);
+
+	return bv->bv_offset == 0 && bv->bv_len == PAGE_SIZE &&
+	       !folio_test_large(folio) && folio_test_swapcache(folio);
+}
+
+/*
+ * The fallback, for a page of a write the hook did not see: if @page is a
+ * swap-cache folio that is uptodate, clean, not under writeback and mapped
+ * nowhere, nothing can have changed it since it was stored or loaded, and
+ * the store holds its content.  Locked, the folio keeps its entry while the
+ * block at @sector is remapped.  A mapped folio is never taken: its PTEs
+ * may be dirty while the folio is not, and only the hook can see them.
+ */
+static bool tess_rc_take(struct tess_reconcile *rc, sector_t sector,
+			 struct page *page)
+{
+	struct folio *folio = page_folio(page);
+	bool taken = false;
+
+	if (!folio_trylock(folio))
+		return false;
+	if (folio_test_swapcache(folio) && folio_test_uptodate(folio) &&
+	    !folio_test_dirty(folio) && !folio_test_writeback(folio) &&
+	    !folio_mapped(folio))
+		taken = tess_rc_remap(rc, sector, folio->swap);
+	folio_unlock(folio);
+	return taken;
+}
+
+bool tess_rc_map_write(struct tess_reconcile *rc, struct bio *bio)
+{
+	sector_t sector = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
+	sector_t n = 0, len = bio_sectors(bio);
+	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	int taking = -1;
+	bool ok;
+
+	io->nr = 0;
+	io->drop = false;
+	if (!READ_ONCE(rc->hooked) || bio_op(bio) != REQ_OP_WRITE || !len ||
+	    bio->bi_opf & (REQ_FUA | REQ_PREFLUSH) ||
+	    sector & (TESS_SECTORS_PER_BLOCK - 1))
+		return false;
+
+	/* Cut the bio after the first run of pages taken, or not taken. */
+	bio_for_each_segment(bv, bio, iter) {
+		ok = tess_rc_swap_page(&bv);
+		if (ok && taking)
+			ok = tess_rc_take(rc, sector + n, bv.bv_page);
+		if (taking < 0)
+			taking = ok;
+		if (ok != taking)
+			break;
+		n += bv.bv_len >> SECTOR_SHIFT;
+	}
+	if (n < len)
+		dm_accept_partial_bio(bio, n);
+	if (!taking)
+		return false;
+	bio_endio(bio);
 	return true;
 }
 
@@ -400,7 +483,7 @@ void tess_rc_start(struct tess_reconcile *rc, bool enabled)
 		       name, r);
 		return;
 	}
-	rc->hooked = true;
+	WRITE_ONCE(rc->hooked, true);
 }
 
 void tess_rc_stop(struct tess_reconcile *rc)
@@ -409,7 +492,7 @@ void tess_rc_stop(struct tess_reconcile *rc)
 
 	if (rc->hooked) {
 		blk_dio_hook_unregister(dm_disk(md), &rc->hook);
-		rc->hooked = false;
+		WRITE_ONCE(rc->hooked, false);
 	}
 	flush_workqueue(rc->wq);
 	tess_rc_write_back(rc);

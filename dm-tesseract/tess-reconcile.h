@@ -87,10 +87,19 @@ void tess_rc_start(struct tess_reconcile *rc, bool enabled);
 void tess_rc_stop(struct tess_reconcile *rc);
 
 /*
+ * From map(), for a write the hook did not see: if its head is pages that
+ * hold the content of swap entries the store has (see tess_rc_take()),
+ * remap them, end that head and return true (the caller returns
+ * DM_MAPIO_SUBMITTED).  Else return false, with @bio maybe cut before the
+ * first such page.  Initialises the per-bio data: must come first.
+ */
+bool tess_rc_map_write(struct tess_reconcile *rc, struct bio *bio);
+
+/*
  * From map(): if @bio is a write over part of a remapped block, queue it
  * and return true (the caller returns DM_MAPIO_SUBMITTED).  Else prepare
  * a write or discard over remapped blocks, and return false for the caller
- * to map it.  Initialises the per-bio data of every bio: must come first.
+ * to map it.  Initialises the per-bio data of every bio.
  */
 bool tess_rc_defer(struct tess_reconcile *rc, struct bio *bio);
 /*

@@ -165,6 +165,8 @@ static int tess_map(struct dm_target *ti, struct bio *bio)
 
 	tess_account(&tt->counters, bio);
 
+	if (tess_rc_map_write(&tt->rc, bio))
+		return DM_MAPIO_SUBMITTED;
 	if (tess_rc_defer(&tt->rc, bio))
 		return DM_MAPIO_SUBMITTED;
 	if (bio_op(bio) == REQ_OP_READ && tess_rc_map_read(&tt->rc, bio, &r))

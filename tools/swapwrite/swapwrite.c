@@ -5,6 +5,7 @@
  *
  *   swapwrite write  DEV FIRST PAGES SEED [READ_EVERY [DIRTY_EVERY]]
  *   swapwrite keep   DEV FIRST PAGES SEED
+ *   swapwrite splice DEV FIRST PAGES SEED
  *   swapwrite verify DEV FIRST PAGES SEED
  *
  * write fills PAGES anonymous pages with stamps of disk pages FIRST..,
@@ -14,7 +15,11 @@
  * every READ_EVERY-th page and rewrites every DIRTY_EVERY-th one (so that
  * the write mixes swapped-out, clean swapped-in and dirty pages), then
  * writes the whole buffer to DEV at page FIRST with one O_DIRECT
- * pwrite().  keep does the same without swapping anything out.  verify
+ * pwrite().  keep does the same without swapping anything out.  splice
+ * writes with splice() through a pipe (at most 256 pages) that vmsplice()
+ * filled with the swapped-out memory, which was then swapped out again:
+ * the write's pages are then clean swap-cache pages mapped nowhere, which
+ * the write hook never sees.  verify
  * reads the pages back with O_DIRECT and checks every word.
  *
  * Every 8-byte word w of disk page p holds a mix of SEED, p and w, so a
@@ -33,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -198,11 +204,58 @@ static size_t dirty_back(uint64_t *mem, size_t pages, uint64_t first,
 	return n;
 }
 
+/*
+ * Put the swapped-out @mem in a pipe with vmsplice(), which swaps it back
+ * in, and swap it out again: the pipe's references keep the folios in the
+ * swap cache, clean and mapped nowhere.  Returns the pipe's read end.
+ */
+static int pipe_pages(uint64_t *mem, size_t pages)
+{
+	struct iovec iov = { mem, pages * PAGE };
+	int p[2];
+
+	if (pipe(p) || fcntl(p[1], F_SETPIPE_SZ, (int)(pages * PAGE)) < 0) {
+		perror("swapwrite: pipe");
+		return -1;
+	}
+	while (iov.iov_len) {
+		ssize_t n = vmsplice(p[1], &iov, 1, 0);
+
+		if (n <= 0) {
+			perror("swapwrite: vmsplice");
+			return -1;
+		}
+		iov.iov_base = (char *)iov.iov_base + n;
+		iov.iov_len -= n;
+	}
+	close(p[1]);
+	page_out(mem, pages);
+	return p[0];
+}
+
+/* Write the @len bytes in pipe @in to @fd at @off with splice(). */
+static ssize_t splice_out(int in, int fd, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = splice(in, NULL, fd, &off, len - done, 0);
+
+		if (n <= 0)
+			return n < 0 ? n : (ssize_t)done;
+		done += n;
+	}
+	return done;
+}
+
+enum mode { WRITE, KEEP, SPLICE };
+
 static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
-		    size_t read_every, size_t dirty_every, int swap)
+		    size_t read_every, size_t dirty_every, enum mode mode)
 {
 	size_t swapped = 0, resident = 0, dirty = 0;
 	long long pswpin, store_read;
+	int in = -1;
 	uint64_t *mem;
 	ssize_t n;
 
@@ -213,17 +266,26 @@ static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
 		return 1;
 	}
 	fill(mem, pages, first, seed);
-	if (swap) {
+	if (mode != KEEP) {
 		page_out(mem, pages);
 		if (!read_back(mem, pages, first, seed, read_every))
 			return 1;
 		dirty = dirty_back(mem, pages, first, seed, dirty_every);
-		swapped = count_swapped(mem, pages);
 	}
+	if (mode == SPLICE) {
+		in = pipe_pages(mem, pages);
+		if (in < 0)
+			return 1;
+	}
+	if (mode != KEEP)
+		swapped = count_swapped(mem, pages);
 	resident = pages - swapped;
 	pswpin = read_counter("/proc/vmstat", "pswpin");
 	store_read = read_counter(STORE_READ, "");
-	n = pwrite(fd, mem, pages * PAGE, first * PAGE);
+	if (mode == SPLICE)
+		n = splice_out(in, fd, pages * PAGE, first * PAGE);
+	else
+		n = pwrite(fd, mem, pages * PAGE, first * PAGE);
 	pswpin = read_counter("/proc/vmstat", "pswpin") - pswpin;
 	if (store_read >= 0)
 		store_read = read_counter(STORE_READ, "") - store_read;
@@ -272,6 +334,7 @@ static int print_usage(void)
 	fprintf(stderr,
 		"usage: swapwrite write DEV FIRST PAGES SEED [READ_EVERY [DIRTY_EVERY]]\n"
 		"       swapwrite keep DEV FIRST PAGES SEED\n"
+		"       swapwrite splice DEV FIRST PAGES SEED\n"
 		"       swapwrite verify DEV FIRST PAGES SEED\n");
 	return 2;
 }
@@ -297,8 +360,10 @@ int main(int argc, char **argv)
 	    pages > (1ULL << 20))
 		return print_usage();
 	if (strcmp(argv[1], "write") && strcmp(argv[1], "keep") &&
-	    strcmp(argv[1], "verify"))
+	    strcmp(argv[1], "splice") && strcmp(argv[1], "verify"))
 		return print_usage();
+	if (!strcmp(argv[1], "splice") && pages > 256)
+		return print_usage();	/* the largest pipe root may have */
 	if (argc >= 7 && strcmp(argv[1], "write"))
 		return print_usage();
 
@@ -311,7 +376,8 @@ int main(int argc, char **argv)
 		r = do_verify(fd, first, pages, seed);
 	else
 		r = do_write(fd, first, pages, seed, read_every, dirty_every,
-			     argv[1][0] == 'w');
+			     argv[1][0] == 'w' ? WRITE :
+			     argv[1][0] == 'k' ? KEEP : SPLICE);
 	close(fd);
 	return r;
 }
