@@ -4,6 +4,10 @@
 
 passthrough/<job>-<dev>-<round>.json: fio JSON, dev "lin" or "tess".
 swap/swap-<mode>-<round>.json: one swapping run, mode "plain" or "vms".
+double/vmsim-<mode>-<round>.json: vmsim's JSON, mode "baseline" or
+"tesseract"; vmsim-<mode>-<round>.rc its exit code.
+Parts not run (no results) are left out.  Exit 1 if a vmsim run failed
+(bad stamps, I/O errors): the numbers of a run that lost data mean nothing.
 """
 import glob
 import json
@@ -23,6 +27,8 @@ def passthrough(outdir):
     for path in glob.glob(os.path.join(outdir, "passthrough", "*.json")):
         job, dev, rnd = os.path.basename(path)[:-5].rsplit("-", 2)
         runs.setdefault((job, dev), {})[int(rnd)] = fio_iops(path)
+    if not runs:
+        return
     rounds = max(len(v) for v in runs.values())
 
     print()
@@ -51,6 +57,8 @@ def swap(outdir):
         with open(path) as f:
             run = json.load(f)
         runs.setdefault(run["mode"], {})[run["round"]] = run
+    if not runs:
+        return
     plain, vms = runs["plain"], runs["vms"]
     mib = next(iter(plain.values()))["mib"]
 
@@ -81,40 +89,137 @@ def swap(outdir):
 
 
 def double(outdir):
-    runs = []
+    runs, failed = {}, []
     for path in sorted(glob.glob(os.path.join(outdir, "double", "*.json"))):
-        with open(path) as f:
-            runs.append(json.load(f))
+        mode, rnd = os.path.basename(path)[:-5].split("-")[1:]
+        try:
+            with open(path) as f:
+                run = json.load(f)
+        except ValueError:
+            failed.append("%s round %s: no JSON" % (mode, rnd))
+            continue
+        try:
+            with open(path[:-5] + ".rc") as f:
+                rc = int(f.read())
+        except (OSError, ValueError):
+            rc = None
+        if rc != 0 or run["bad_stamps"] or run["io_errors"]:
+            failed.append("%s round %s: exit %s, %d bad stamps, %d I/O errors"
+                          % (mode, rnd, rc, run["bad_stamps"],
+                             run["io_errors"]))
+        runs.setdefault(mode, {})[int(rnd)] = run
     if not runs:
-        return
+        return not failed
+    base, tess = runs.get("baseline", {}), runs.get("tesseract", {})
+    paired = sorted(r for r in base if r in tess)
+    any_run = next(iter(base.values() or tess.values()))
 
-    def med(get):
-        return statistics.median(get(r) for r in runs)
+    def target(key):
+        return lambda r: r["target"][key] if r["target"] else None
+
+    def per_page_out(key):
+        return lambda r: (r["bytes"][key] / 1024 / r["guest"]["page_outs"]
+                          if r["guest"]["page_outs"] else None)
+
+    def med(mode, get):
+        v = [get(r) for r in mode.values()]
+        v = [x for x in v if x is not None]
+        return statistics.median(v) if v else None
+
+    def ratios(get, kind):
+        out = []
+        for r in paired:
+            b, t = get(base[r]), get(tess[r])
+            if b is None or t is None:
+                continue
+            num, den = (t, b) if kind == "T/B" else (b, t)
+            if den:
+                out.append(num / den)
+        return sorted(out)
+
+    def fmt(v, spec):
+        return "%12s" % "n/a" if v is None else spec % v
 
     mib = 2**20
     print()
-    print("Double paging, vmsim on a tesseract target, 32 MiB guest RAM in a "
-          "24 MiB memcg, median of %d runs" % len(runs))
-    print("%-38s %12s %12s" % ("", "baseline", "tesseract"))
-    rows = (("guest accesses/s", lambda r: r["throughput"], "%12.0f"),
-            ("probe latency p99 ms", lambda r: r["probe_ms"]["p99"], "%12.1f"),
-            ("probe latency max ms", lambda r: r["probe_ms"]["max"], "%12.1f"),
-            ("guest page-outs", lambda r: r["guest"]["page_outs"], "%12.0f"),
-            ("host swap-ins (pswpin)", lambda r: r["host"]["pswpin"], "%12.0f"),
-            ("store MiB read (host swap-ins)",
-             lambda r: r["bytes"]["store_read"] / mib, "%12.1f"),
-            ("data device MiB written (page-outs)",
-             lambda r: r["bytes"]["data_written"] / mib, "%12.1f"))
-    for label, get, fmt in rows:
-        print(("%-38s " + fmt + " %12s") % (label, med(get), "n/a"))
-    print("tesseract: reconciliation is not implemented yet")
+    print("Double paging: vmsim, 32 MiB guest RAM in a 24 MiB memcg (memory.high), "
+          "%.0f s per run, %d rounds;" % (any_run["seconds"], len(paired)))
+    print("each round runs the baseline (no_reconcile) and Tesseract "
+          "(reconciliation on), same seed, vm0 recreated")
+    print("%-34s %12s %12s %8s %4s %15s" % (
+        "median", "baseline", "tesseract", "ratio", "", "round ratios"))
+    rows = (
+        ("guest accesses/s", lambda r: r["throughput"], "%12.0f", "T/B"),
+        ("probe latency p99 ms", lambda r: r["probe_ms"]["p99"], "%12.1f",
+         "B/T"),
+        ("probe latency max ms", lambda r: r["probe_ms"]["max"], "%12.1f",
+         "B/T"),
+        ("guest page-outs", lambda r: r["guest"]["page_outs"], "%12.0f",
+         "T/B"),
+        ("guest page-ins", lambda r: r["guest"]["page_ins"], "%12.0f", "T/B"),
+        ("host swap-ins (pswpin)", lambda r: r["host"]["pswpin"], "%12.0f",
+         "T/B"),
+        ("store MiB read", lambda r: r["bytes"]["store_read"] / mib,
+         "%12.1f", "T/B"),
+        ("store MiB written", lambda r: r["bytes"]["store_written"] / mib,
+         "%12.1f", "T/B"),
+        ("data device MiB read", lambda r: r["bytes"]["data_read"] / mib,
+         "%12.1f", "T/B"),
+        ("data device MiB written", lambda r: r["bytes"]["data_written"] / mib,
+         "%12.1f", "T/B"),
+        ("total MiB read (store + data)",
+         lambda r: (r["bytes"]["store_read"] + r["bytes"]["data_read"]) / mib,
+         "%12.1f", "T/B"),
+        ("total MiB written (store + data)",
+         lambda r: (r["bytes"]["store_written"]
+                    + r["bytes"]["data_written"]) / mib, "%12.1f", "T/B"),
+        ("reconciled writes (pages)", target("reconciled_writes"), "%12.0f",
+         None),
+        ("reconciled MiB",
+         lambda r: (r["target"]["reconciled_bytes"] / mib
+                    if r["target"] else None), "%12.1f", None),
+        ("page-outs reconciled %",
+         lambda r: (100 * r["target"]["reconciled_writes"]
+                    / r["guest"]["page_outs"]
+                    if r["target"] and r["guest"]["page_outs"] else None),
+         "%12.1f", None),
+        ("redirected reads", target("redirected_reads"), "%12.0f", None),
+        ("overwritten remaps", target("overwritten_remaps"), "%12.0f", None),
+        ("remapped blocks at end", target("remapped_blocks"), "%12.0f", None),
+        ("store KiB read / guest page-out", per_page_out("store_read"),
+         "%12.2f", "T/B"),
+        ("data KiB written / guest page-out", per_page_out("data_written"),
+         "%12.2f", "T/B"),
+    )
+    for label, get, spec, kind in rows:
+        line = "%-34s %s %s" % (label, fmt(med(base, get), spec),
+                                fmt(med(tess, get), spec))
+        rs = ratios(get, kind) if kind else []
+        if rs:
+            line += " %7.2fx %4s %6.2fx..%5.2fx" % (
+                statistics.median(rs), kind, rs[0], rs[-1])
+        print(line.rstrip())
+    print("ratio: median of round ratios; T/B = tesseract / baseline, "
+          "B/T = baseline / tesseract")
+    tput = ratios(rows[0][1], "T/B")
+    p99 = ratios(rows[1][1], "B/T")
+    mx = ratios(rows[2][1], "B/T")
+    if tput and p99 and mx:
+        print("throughput tesseract / baseline: %.2fx; probe latency "
+              "baseline / tesseract: p99 %.2fx, max %.2fx (above 1: "
+              "tesseract better)" % (statistics.median(tput),
+                                     statistics.median(p99),
+                                     statistics.median(mx)))
+    for f in failed:
+        print("FAILED RUN: " + f)
+    return not failed
 
 
 def main(outdir):
     passthrough(outdir)
     swap(outdir)
-    double(outdir)
+    return 0 if double(outdir) else 1
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    sys.exit(main(sys.argv[1]))
