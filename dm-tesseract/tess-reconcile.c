@@ -8,6 +8,8 @@
  * buffer held it when the write was issued.
  */
 #include <linux/dm-kcopyd.h>
+#include <linux/swap_backend.h>
+#include <linux/wait_bit.h>
 
 #include "tess-backend.h"
 #include "tess-reconcile.h"
@@ -87,24 +89,25 @@ static bool tess_rc_hook_remap(struct blk_dio_hook *hook, sector_t sector,
 }
 
 /*
- * Could the page of @bv hold the content of its folio's swap entry?  An
- * order-0 swap-cache folio, whole.  Just a hint: tess_rc_take() decides.
+ * A folio that may still hold the content of its swap entry: order-0, in
+ * the swap cache, uptodate, clean, not under writeback, mapped nowhere and
+ * not pinned.  Racy without the folio lock; tess_rc_take() checks again.
  */
-static bool tess_rc_swap_page(const struct bio_vec *bv)
+static bool tess_rc_swap_folio(struct folio *folio)
 {
-	struct folio *folio = page_folio(bv->bv_page);
-
-	return bv->bv_offset == 0 && bv->bv_len == PAGE_SIZE &&
-	       !folio_test_large(folio) && folio_test_swapcache(folio);
+	return !folio_test_large(folio) && folio_test_swapcache(folio) &&
+	       folio_test_uptodate(folio) && !folio_test_dirty(folio) &&
+	       !folio_test_writeback(folio) && !folio_mapped(folio) &&
+	       !folio_maybe_dma_pinned(folio);
 }
 
 /*
- * The fallback, for a page of a write the hook did not see: if @page is a
- * swap-cache folio that is uptodate, clean, not under writeback and mapped
- * nowhere, nothing can have changed it since it was stored or loaded, and
- * the store holds its content.  Locked, the folio keeps its entry while the
- * block at @sector is remapped.  A mapped folio is never taken: its PTEs
- * may be dirty while the folio is not, and only the hook can see them.
+ * The fallback, for a page of a write the hook did not see: a folio as
+ * above whose entry a page table still holds was unmapped by reclaim, which
+ * keeps dirtiness (a zap drops it), so nothing changed it since it was
+ * stored or loaded.  Locked, it keeps its entry while the block at @sector
+ * is remapped.  A mapped folio is never taken: its PTEs may be dirty while
+ * the folio is not, and only the hook sees them.
  */
 static bool tess_rc_take(struct tess_reconcile *rc, sector_t sector,
 			 struct page *page)
@@ -112,36 +115,33 @@ static bool tess_rc_take(struct tess_reconcile *rc, sector_t sector,
 	struct folio *folio = page_folio(page);
 	bool taken = false;
 
-	if (!folio_trylock(folio))
+	if (!tess_rc_swap_folio(folio) || !folio_trylock(folio))
 		return false;
-	if (folio_test_swapcache(folio) && folio_test_uptodate(folio) &&
-	    !folio_test_dirty(folio) && !folio_test_writeback(folio) &&
-	    !folio_mapped(folio))
+	if (tess_rc_swap_folio(folio) && swap_folio_entry_in_use(folio))
 		taken = tess_rc_remap(rc, sector, folio->swap);
 	folio_unlock(folio);
 	return taken;
 }
 
-bool tess_rc_map_write(struct tess_reconcile *rc, struct bio *bio)
+/* Remap the head of @bio the fallback takes; false if it takes none. */
+static bool tess_rc_take_head(struct tess_reconcile *rc, struct bio *bio)
 {
 	sector_t sector = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
 	sector_t n = 0, len = bio_sectors(bio);
-	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
 	struct bvec_iter iter;
 	struct bio_vec bv;
 	int taking = -1;
 	bool ok;
 
-	io->nr = 0;
-	io->drop = false;
 	if (!READ_ONCE(rc->hooked) || bio_op(bio) != REQ_OP_WRITE || !len ||
-	    bio->bi_opf & (REQ_FUA | REQ_PREFLUSH) ||
+	    bio->bi_opf & (REQ_FUA | REQ_PREFLUSH | REQ_SWAP | REQ_ATOMIC) ||
 	    sector & (TESS_SECTORS_PER_BLOCK - 1))
 		return false;
 
 	/* Cut the bio after the first run of pages taken, or not taken. */
 	bio_for_each_segment(bv, bio, iter) {
-		ok = tess_rc_swap_page(&bv);
+		ok = bv.bv_offset == 0 && bv.bv_len == PAGE_SIZE &&
+		     tess_rc_swap_folio(page_folio(bv.bv_page));
 		if (ok && taking)
 			ok = tess_rc_take(rc, sector + n, bv.bv_page);
 		if (taking < 0)
@@ -152,10 +152,7 @@ bool tess_rc_map_write(struct tess_reconcile *rc, struct bio *bio)
 	}
 	if (n < len)
 		dm_accept_partial_bio(bio, n);
-	if (!taking)
-		return false;
-	bio_endio(bio);
-	return true;
+	return taking;
 }
 
 /* Copy @nr sectors of the store at @from home to @to; process context. */
@@ -267,6 +264,40 @@ static void tess_rc_drop_range(struct tess_reconcile *rc, u64 first, u64 last)
 			atomic64_inc(&rc->counters.overwritten);
 }
 
+/* A write that drops remaps when it completes is done. */
+static void tess_rc_dropped(struct tess_reconcile *rc)
+{
+	if (atomic_dec_and_test(&rc->dropping))
+		wake_up_var(&rc->dropping);
+}
+
+/*
+ * Submit @bio from the worker, after copying home the remapped blocks it
+ * covers in part.  A copy must not land after a write of the same block
+ * that went home before: wait for the remap-dropping writes in flight.
+ */
+static void tess_rc_settle_and_submit(struct tess_reconcile *rc,
+				      struct bio *bio)
+{
+	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
+	int r;
+
+	wait_var_event(&rc->dropping, !atomic_read(&rc->dropping));
+	r = tess_rc_settle(rc, bio);
+	if (r) {
+		DMERR_LIMIT("%s: copying a remapped block home failed: %d",
+			    dm_table_device_name(rc->ti->table), r);
+		io->drop = false;
+		bio->bi_status = errno_to_blk_status(r);
+		bio_endio(bio);
+		return;
+	}
+	if (io->drop)
+		atomic_inc(&rc->dropping);
+	if (tess_map_data(rc->ti->private, bio) == DM_MAPIO_REMAPPED)
+		dm_submit_bio_remap(bio, NULL);
+}
+
 static void tess_rc_work(struct work_struct *work)
 {
 	struct tess_reconcile *rc = container_of(work, struct tess_reconcile,
@@ -274,7 +305,6 @@ static void tess_rc_work(struct work_struct *work)
 	struct bio_list bios;
 	unsigned long flags;
 	struct bio *bio;
-	int r;
 
 	spin_lock_irqsave(&rc->lock, flags);
 	bios = rc->deferred;
@@ -282,33 +312,30 @@ static void tess_rc_work(struct work_struct *work)
 	spin_unlock_irqrestore(&rc->lock, flags);
 
 	while ((bio = bio_list_pop(&bios))) {
-		r = tess_rc_settle(rc, bio);
-		if (r) {
-			DMERR_LIMIT("%s: copying a remapped block home failed: %d",
-				    dm_table_device_name(rc->ti->table), r);
-			bio->bi_status = errno_to_blk_status(r);
-			bio_endio(bio);
-			continue;
-		}
-		if (tess_map_data(rc->ti->private, bio) == DM_MAPIO_REMAPPED)
-			dm_submit_bio_remap(bio, NULL);
+		tess_rc_settle_and_submit(rc, bio);
+		atomic_dec(&rc->deferring);
 	}
 }
 
-bool tess_rc_defer(struct tess_reconcile *rc, struct bio *bio)
+/*
+ * A write or discard over remapped blocks: discards drop the remaps of
+ * the blocks they cover whole at once; writes drop them when they
+ * succeed, and go through the worker if they cover a remapped block in
+ * part, or if the worker has writes to do (so that a copy home never
+ * overtakes them).
+ */
+static enum tess_rc_verdict tess_rc_over_remaps(struct tess_reconcile *rc,
+						struct bio *bio)
 {
 	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
 	sector_t start = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
 	sector_t end = start + bio_sectors(bio);
 	u64 first = tess_block_of(start), last = tess_block_of(end - 1), ff, lf;
-	unsigned long flags;
 
-	io->nr = 0;
-	io->drop = false;
 	if (bio_op(bio) != REQ_OP_WRITE && bio_op(bio) != REQ_OP_DISCARD)
-		return false;
+		return TESS_RC_MAP;
 	if (!bio_sectors(bio) || !tess_remap_any(&rc->map, first, last))
-		return false;
+		return TESS_RC_MAP;
 
 	/* The blocks it covers whole: [ff, lf). */
 	ff = first + !!(start & (TESS_SECTORS_PER_BLOCK - 1));
@@ -317,22 +344,49 @@ bool tess_rc_defer(struct tess_reconcile *rc, struct bio *bio)
 		/* Their content is undefined now: drop them at once. */
 		if (ff < lf)
 			tess_rc_drop_range(rc, ff, lf - 1);
-		return false;
+		return TESS_RC_MAP;
 	}
 	if (ff < lf) {
 		io->block = ff;
 		io->nr = lf - ff;
 		io->drop = true;
 	}
-	if (!tess_rc_partial(rc, first, start, end) &&
-	    !tess_rc_partial(rc, last, start, end))
-		return false;
+	if (tess_rc_partial(rc, first, start, end) ||
+	    tess_rc_partial(rc, last, start, end) || !io->drop)
+		return TESS_RC_DEFER;
 
+	atomic_inc(&rc->dropping);
+	/* Raise dropping before reading deferring: tess_rc_queue() pairs. */
+	smp_mb__after_atomic();
+	if (!atomic_read(&rc->deferring))
+		return TESS_RC_MAP;
+	tess_rc_dropped(rc);
+	return TESS_RC_DEFER;
+}
+
+enum tess_rc_verdict tess_rc_map_write(struct tess_reconcile *rc,
+				       struct bio *bio)
+{
+	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
+
+	io->nr = 0;
+	io->drop = false;
+	if (tess_rc_take_head(rc, bio))
+		return TESS_RC_TAKEN;
+	return tess_rc_over_remaps(rc, bio);
+}
+
+void tess_rc_queue(struct tess_reconcile *rc, struct bio *bio)
+{
+	unsigned long flags;
+
+	atomic_inc(&rc->deferring);
+	/* Raise deferring before the worker reads dropping: pairs above. */
+	smp_mb__after_atomic();
 	spin_lock_irqsave(&rc->lock, flags);
 	bio_list_add(&rc->deferred, bio);
 	spin_unlock_irqrestore(&rc->lock, flags);
 	queue_work(rc->wq, &rc->work);
-	return true;
 }
 
 /* Take a reference on each store block of @e for the read; rc->lock held. */
@@ -363,6 +417,8 @@ bool tess_rc_map_read(struct tess_reconcile *rc, struct bio *bio, int *r)
 	unsigned long flags;
 	bool held = true;
 
+	io->nr = 0;
+	io->drop = false;
 	if (!len || !tess_remap_any(&rc->map, tess_block_of(start),
 				    tess_block_of(start + len - 1)))
 		return false;
@@ -401,6 +457,7 @@ void tess_rc_end_io(struct tess_reconcile *rc, struct bio *bio,
 		if (!status)
 			tess_rc_drop_range(rc, io->block,
 					   io->block + io->nr - 1);
+		tess_rc_dropped(rc);
 	} else {
 		for (i = 0; i < io->nr; i++)
 			tess_alloc_put(tess_rc_alloc(rc), io->block + i);
@@ -505,6 +562,8 @@ int tess_rc_init(struct tess_reconcile *rc, struct dm_target *ti,
 	rc->store = tess_backend_store();
 	rc->hook.remap = tess_rc_hook_remap;
 	spin_lock_init(&rc->lock);
+	atomic_set(&rc->dropping, 0);
+	atomic_set(&rc->deferring, 0);
 	tess_remap_init(&rc->map);
 	bio_list_init(&rc->deferred);
 	INIT_WORK(&rc->work, tess_rc_work);

@@ -22,6 +22,11 @@
  * references on the blocks they read before a remap can go away.  It is
  * taken with interrupts off, inside the page-table lock (the hook), and
  * outside the xarray and allocator locks.  @deferred is also under @lock.
+ *
+ * A copy home must not land after a write that went home before it: the
+ * worker waits for @dropping to reach zero before copying, and a write
+ * that would drop remaps goes through the worker while @deferring is not
+ * zero (the two are read and raised in opposite orders, with barriers).
  */
 #ifndef DM_TESSERACT_RECONCILE_H
 #define DM_TESSERACT_RECONCILE_H
@@ -58,6 +63,8 @@ struct tess_reconcile {
 	struct bio_list deferred;	/* writes and discards over remaps */
 	struct work_struct work;	/* serves @deferred, in order */
 	struct workqueue_struct *wq;
+	atomic_t deferring;		/* queued, not yet submitted */
+	atomic_t dropping;		/* writes to drop remaps at end_io */
 	struct dm_kcopyd_client *kc;	/* copies remapped blocks home */
 	struct tess_rc_counters counters;
 };
@@ -86,22 +93,28 @@ void tess_rc_start(struct tess_reconcile *rc, bool enabled);
  */
 void tess_rc_stop(struct tess_reconcile *rc);
 
-/*
- * From map(), for a write the hook did not see: if its head is pages that
- * hold the content of swap entries the store has (see tess_rc_take()),
- * remap them, end that head and return true (the caller returns
- * DM_MAPIO_SUBMITTED).  Else return false, with @bio maybe cut before the
- * first such page.  Initialises the per-bio data: must come first.
- */
-bool tess_rc_map_write(struct tess_reconcile *rc, struct bio *bio);
+/* What map() does with a bio tess_rc_map_write() looked at. */
+enum tess_rc_verdict {
+	TESS_RC_MAP,	/* map it to the data device */
+	TESS_RC_TAKEN,	/* remapped: end it, no I/O */
+	TESS_RC_DEFER,	/* hand it to tess_rc_queue() */
+};
 
 /*
- * From map(): if @bio is a write over part of a remapped block, queue it
- * and return true (the caller returns DM_MAPIO_SUBMITTED).  Else prepare
- * a write or discard over remapped blocks, and return false for the caller
- * to map it.  Initialises the per-bio data of every bio.
+ * From map(), for any bio but a read; initialises its per-bio data.  The
+ * head of a write the hook did not see whose pages hold the content of
+ * swap entries the store has (clean swap-cache pages mapped nowhere) is
+ * remapped: TESS_RC_TAKEN, with @bio cut to that head.  A discard drops the
+ * remaps of the blocks it covers whole.  A write over remapped blocks will
+ * drop their remaps once it succeeded; it is deferred if it covers one in
+ * part (to copy it home first) or if the worker is busy.  @bio may be cut
+ * before the first page the fallback could take.
  */
-bool tess_rc_defer(struct tess_reconcile *rc, struct bio *bio);
+enum tess_rc_verdict tess_rc_map_write(struct tess_reconcile *rc,
+				       struct bio *bio);
+/* Queue a TESS_RC_DEFER bio to the worker. */
+void tess_rc_queue(struct tess_reconcile *rc, struct bio *bio);
+
 /*
  * From map(), for a read: if the head of @bio is remapped, send it to the
  * store and return true with *@r the DM_MAPIO_* result.  Else return

@@ -163,15 +163,29 @@ static int tess_map(struct dm_target *ti, struct bio *bio)
 	struct tess_target *tt = ti->private;
 	int r;
 
-	tess_account(&tt->counters, bio);
+	/* Count the bio as reconciliation cut it. */
+	if (bio_op(bio) == REQ_OP_READ) {
+		if (tess_rc_map_read(&tt->rc, bio, &r)) {
+			tess_account(&tt->counters, bio);
+			return r;
+		}
+		tess_account(&tt->counters, bio);
+		return tess_map_data(tt, bio);
+	}
 
-	if (tess_rc_map_write(&tt->rc, bio))
+	switch (tess_rc_map_write(&tt->rc, bio)) {
+	case TESS_RC_TAKEN:
+		tess_account(&tt->counters, bio);
+		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
-	if (tess_rc_defer(&tt->rc, bio))
+	case TESS_RC_DEFER:
+		tess_account(&tt->counters, bio);
+		tess_rc_queue(&tt->rc, bio);
 		return DM_MAPIO_SUBMITTED;
-	if (bio_op(bio) == REQ_OP_READ && tess_rc_map_read(&tt->rc, bio, &r))
-		return r;
-	return tess_map_data(tt, bio);
+	default:
+		tess_account(&tt->counters, bio);
+		return tess_map_data(tt, bio);
+	}
 }
 
 static int tess_end_io(struct dm_target *ti, struct bio *bio,

@@ -44,6 +44,13 @@ check_eq "reconciled bytes" "$(status_field vm0 9)" $((256 * 4096))
 check "read back right (from the store)" "$SW" verify /dev/mapper/vm0 0 256 1
 check "reads were redirected" test "$(redirected)" -ge 1
 
+# A page-in into memory the host swapped out: the read overwrites it, so
+# the pages are discarded rather than swapped in.
+check "read 64 pages into swapped-out memory" in_memcg_high sw max sh -c "$SW read /dev/mapper/vm0 64 64 1 > $tess_out/r1.txt"
+check_eq "all 64 were swapped out" "$(sw_field "$tess_out/r1.txt" swapped)" 64
+check_eq "the read swapped none of them in" "$(sw_field "$tess_out/r1.txt" pswpin)" 0
+check_eq "nor read the store for swap" "$(sw_field "$tess_out/r1.txt" store_read)" 0
+
 # One write mixing swapped-out pages, pages swapped back in and not
 # written since (every 3rd: reconciled too, their swap entry still holds
 # their content), and pages rewritten after swap-in (every 4th: written).
@@ -110,6 +117,16 @@ check_eq "all 64 reconciled by the target" "$(delta_rec)" 64
 check_eq "no swap-in" "$(sw_field "$tess_out/w5.txt" pswpin)" 0
 check_eq "nothing written to the data device" "$(delta_data_wr)" 0
 check "they read back right" "$SW" verify /dev/mapper/vm0 700 64 7
+# The same pages, but written after their swap-in (dirty PTEs, clean
+# pages) and unmapped with MADV_DONTNEED, which forgets the PTEs' dirty
+# bits: their swap copies are stale and must not be remapped.  (The zap
+# usually drops such pages from the swap cache too; the target's check
+# that a page table still holds the entry covers the times it cannot.)
+snap
+check "splice 64 pages whose swap copies are stale" in_memcg_high sw max sh -c "$SW splice-dirty /dev/mapper/vm0 800 64 8 > $tess_out/w6.txt"
+check_eq "none of them reconciled" "$(delta_rec)" 0
+check_eq "all written to the data device" "$(delta_data_wr)" $((64 * 8))
+check "they read back the new data" "$SW" verify /dev/mapper/vm0 800 64 8
 
 # Remove with remaps present loses nothing: the data device has it all.
 snap
@@ -134,6 +151,8 @@ check "the write swapped the pages in" test "$(sw_field "$tess_out/w4.txt" pswpi
 check "reading them from the store" test "$(sw_field "$tess_out/w4.txt" store_read)" -ge $((200 * 4096))
 check_eq "and wrote them all to the data device" "$(delta_data_wr)" $((256 * 8))
 check "reads back right" "$SW" verify /dev/mapper/vm0 0 256 6
+check "read 64 pages into swapped-out memory" in_memcg_high sw max sh -c "$SW read /dev/mapper/vm0 0 64 6 > $tess_out/r2.txt"
+check "the read swapped them in first" test "$(sw_field "$tess_out/r2.txt" pswpin)" -ge 60
 check "remove vm0" dmsetup remove vm0
 
 check "swapoff" swapoff /dev/ubdb

@@ -6,7 +6,9 @@
  *   swapwrite write  DEV FIRST PAGES SEED [READ_EVERY [DIRTY_EVERY]]
  *   swapwrite keep   DEV FIRST PAGES SEED
  *   swapwrite splice DEV FIRST PAGES SEED
+ *   swapwrite splice-dirty DEV FIRST PAGES SEED
  *   swapwrite verify DEV FIRST PAGES SEED
+ *   swapwrite read   DEV FIRST PAGES SEED
  *
  * write fills PAGES anonymous pages with stamps of disk pages FIRST..,
  * pushes them out to swap with MADV_PAGEOUT, waits until the kernel shows
@@ -19,8 +21,14 @@
  * writes with splice() through a pipe (at most 256 pages) that vmsplice()
  * filled with the swapped-out memory, which was then swapped out again:
  * the write's pages are then clean swap-cache pages mapped nowhere, which
- * the write hook never sees.  verify
- * reads the pages back with O_DIRECT and checks every word.
+ * the write hook never sees.  splice-dirty swaps the memory out and back
+ * in clean, writes the stamps (dirtying PTEs, not pages), vmsplices it and
+ * discards the mapping: clean swap-cache pages mapped nowhere again, whose
+ * swap copies are stale.  verify
+ * reads the pages back with O_DIRECT and checks every word.  read does
+ * the same into memory it first swapped out (as a guest pages in into a
+ * frame the host swapped out), and prints "swapped N pswpin K store_read
+ * B", counted around the pread().
  *
  * Every 8-byte word w of disk page p holds a mix of SEED, p and w, so a
  * page that is stale, misplaced or torn is caught.  write prints
@@ -207,9 +215,11 @@ static size_t dirty_back(uint64_t *mem, size_t pages, uint64_t first,
 /*
  * Put the swapped-out @mem in a pipe with vmsplice(), which swaps it back
  * in, and swap it out again: the pipe's references keep the folios in the
- * swap cache, clean and mapped nowhere.  Returns the pipe's read end.
+ * swap cache, clean and mapped nowhere.  With @zap, discard the mapping
+ * instead (MADV_DONTNEED), which leaves them so too, but with nothing
+ * referencing their swap entries.  Returns the pipe's read end.
  */
-static int pipe_pages(uint64_t *mem, size_t pages)
+static int pipe_pages(uint64_t *mem, size_t pages, int zap)
 {
 	struct iovec iov = { mem, pages * PAGE };
 	int p[2];
@@ -229,7 +239,10 @@ static int pipe_pages(uint64_t *mem, size_t pages)
 		iov.iov_len -= n;
 	}
 	close(p[1]);
-	page_out(mem, pages);
+	if (zap)
+		madvise(mem, pages * PAGE, MADV_DONTNEED);
+	else
+		page_out(mem, pages);
 	return p[0];
 }
 
@@ -248,7 +261,7 @@ static ssize_t splice_out(int in, int fd, size_t len, off_t off)
 	return done;
 }
 
-enum mode { WRITE, KEEP, SPLICE };
+enum mode { WRITE, KEEP, SPLICE, SPLICE_DIRTY };
 
 static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
 		    size_t read_every, size_t dirty_every, enum mode mode)
@@ -265,24 +278,30 @@ static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
 		perror("swapwrite: mmap");
 		return 1;
 	}
-	fill(mem, pages, first, seed);
-	if (mode != KEEP) {
+	fill(mem, pages, first, mode == SPLICE_DIRTY ? ~seed : seed);
+	if (mode == SPLICE_DIRTY) {
+		/* Swap in clean, then write the stamps: dirty PTEs only. */
+		page_out(mem, pages);
+		if (!read_back(mem, pages, first, ~seed, 1))
+			return 1;
+		fill(mem, pages, first, seed);
+	} else if (mode != KEEP) {
 		page_out(mem, pages);
 		if (!read_back(mem, pages, first, seed, read_every))
 			return 1;
 		dirty = dirty_back(mem, pages, first, seed, dirty_every);
 	}
-	if (mode == SPLICE) {
-		in = pipe_pages(mem, pages);
+	if (mode == SPLICE || mode == SPLICE_DIRTY) {
+		in = pipe_pages(mem, pages, mode == SPLICE_DIRTY);
 		if (in < 0)
 			return 1;
 	}
-	if (mode != KEEP)
+	if (mode != KEEP && mode != SPLICE_DIRTY)
 		swapped = count_swapped(mem, pages);
 	resident = pages - swapped;
 	pswpin = read_counter("/proc/vmstat", "pswpin");
 	store_read = read_counter(STORE_READ, "");
-	if (mode == SPLICE)
+	if (in >= 0)
 		n = splice_out(in, fd, pages * PAGE, first * PAGE);
 	else
 		n = pwrite(fd, mem, pages * PAGE, first * PAGE);
@@ -329,13 +348,58 @@ static int do_verify(int fd, uint64_t first, size_t pages, uint64_t seed)
 	return bad ? 1 : 0;
 }
 
+/*
+ * Read disk pages FIRST.. into swapped-out memory, as a guest pages in
+ * into a frame the host swapped out, and check what arrived.
+ */
+static int do_read_into(int fd, uint64_t first, size_t pages, uint64_t seed)
+{
+	long long pswpin, store_read;
+	size_t swapped, bad = 0;
+	uint64_t *mem;
+	ssize_t n;
+
+	mem = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		perror("swapwrite: mmap");
+		return 1;
+	}
+	fill(mem, pages, first, ~seed);	/* what the read must replace */
+	page_out(mem, pages);
+	swapped = count_swapped(mem, pages);
+	pswpin = read_counter("/proc/vmstat", "pswpin");
+	store_read = read_counter(STORE_READ, "");
+	n = pread(fd, mem, pages * PAGE, first * PAGE);
+	pswpin = read_counter("/proc/vmstat", "pswpin") - pswpin;
+	if (store_read >= 0)
+		store_read = read_counter(STORE_READ, "") - store_read;
+	if (n != (ssize_t)(pages * PAGE)) {
+		fprintf(stderr, "swapwrite: pread: %zd of %zu bytes: %s\n",
+			n, pages * PAGE, n < 0 ? strerror(errno) : "short");
+		return 1;
+	}
+	for (size_t p = 0; p < pages; p++)
+		for (size_t w = 0; w < WORDS; w++)
+			bad += mem[p * WORDS + w] != stamp(seed, first + p, w);
+	if (bad) {
+		fprintf(stderr, "swapwrite: %zu bad words read\n", bad);
+		return 1;
+	}
+	printf("swapped %zu pswpin %lld store_read %lld\n", swapped, pswpin,
+	       store_read);
+	return 0;
+}
+
 static int print_usage(void)
 {
 	fprintf(stderr,
 		"usage: swapwrite write DEV FIRST PAGES SEED [READ_EVERY [DIRTY_EVERY]]\n"
 		"       swapwrite keep DEV FIRST PAGES SEED\n"
 		"       swapwrite splice DEV FIRST PAGES SEED\n"
-		"       swapwrite verify DEV FIRST PAGES SEED\n");
+		"       swapwrite splice-dirty DEV FIRST PAGES SEED\n"
+		"       swapwrite verify DEV FIRST PAGES SEED\n"
+		"       swapwrite read DEV FIRST PAGES SEED\n");
 	return 2;
 }
 
@@ -360,24 +424,30 @@ int main(int argc, char **argv)
 	    pages > (1ULL << 20))
 		return print_usage();
 	if (strcmp(argv[1], "write") && strcmp(argv[1], "keep") &&
-	    strcmp(argv[1], "splice") && strcmp(argv[1], "verify"))
+	    strcmp(argv[1], "splice") && strcmp(argv[1], "splice-dirty") &&
+	    strcmp(argv[1], "verify") &&
+	    strcmp(argv[1], "read"))
 		return print_usage();
-	if (!strcmp(argv[1], "splice") && pages > 256)
+	if (!strncmp(argv[1], "splice", 6) && pages > 256)
 		return print_usage();	/* the largest pipe root may have */
 	if (argc >= 7 && strcmp(argv[1], "write"))
 		return print_usage();
 
-	fd = open(argv[2], (argv[1][0] == 'v' ? O_RDONLY : O_WRONLY) | O_DIRECT);
+	fd = open(argv[2], (strchr("vr", argv[1][0]) ? O_RDONLY : O_WRONLY) |
+		  O_DIRECT);
 	if (fd < 0) {
 		fprintf(stderr, "swapwrite: %s: %s\n", argv[2], strerror(errno));
 		return 1;
 	}
 	if (argv[1][0] == 'v')
 		r = do_verify(fd, first, pages, seed);
+	else if (argv[1][0] == 'r')
+		r = do_read_into(fd, first, pages, seed);
 	else
 		r = do_write(fd, first, pages, seed, read_every, dirty_every,
 			     argv[1][0] == 'w' ? WRITE :
-			     argv[1][0] == 'k' ? KEEP : SPLICE);
+			     argv[1][0] == 'k' ? KEEP :
+			     argv[1][6] ? SPLICE_DIRTY : SPLICE);
 	close(fd);
 	return r;
 }
