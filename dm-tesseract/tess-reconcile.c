@@ -210,6 +210,15 @@ static int tess_rc_copy_back(struct tess_reconcile *rc, u64 disk)
 	u64 store;
 	int r;
 
+	if (!tess_remap_get(&rc->map, disk, &store))
+		return 0;
+	/*
+	 * A copy must not land after a write that went home before it: let
+	 * those finish (and drop their remaps) first; new ones queue behind
+	 * the worker meanwhile.
+	 */
+	wait_var_event(&rc->dropping, !atomic_read(&rc->dropping));
+
 	spin_lock_irqsave(&rc->lock, flags);
 	found = tess_remap_get(&rc->map, disk, &store);
 	r = found ? tess_alloc_ref(tess_rc_alloc(rc), store) : 0;
@@ -273,8 +282,8 @@ static void tess_rc_dropped(struct tess_reconcile *rc)
 
 /*
  * Submit @bio from the worker, after copying home the remapped blocks it
- * covers in part.  A copy must not land after a write of the same block
- * that went home before: wait for the remap-dropping writes in flight.
+ * covers in part (tess_rc_copy_back() first waits for the remap-dropping
+ * writes in flight, so that a copy never lands after one of them).
  */
 static void tess_rc_settle_and_submit(struct tess_reconcile *rc,
 				      struct bio *bio)
@@ -282,12 +291,12 @@ static void tess_rc_settle_and_submit(struct tess_reconcile *rc,
 	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
 	int r;
 
-	wait_var_event(&rc->dropping, !atomic_read(&rc->dropping));
 	r = tess_rc_settle(rc, bio);
 	if (r) {
 		DMERR_LIMIT("%s: copying a remapped block home failed: %d",
 			    dm_table_device_name(rc->ti->table), r);
-		io->drop = false;
+		io->drop = false;	/* and io->block is no store block */
+		io->nr = 0;
 		bio->bi_status = errno_to_blk_status(r);
 		bio_endio(bio);
 		return;

@@ -166,7 +166,8 @@ static int tess_map(struct dm_target *ti, struct bio *bio)
 	/* Count the bio as reconciliation cut it. */
 	if (bio_op(bio) == REQ_OP_READ) {
 		if (tess_rc_map_read(&tt->rc, bio, &r)) {
-			tess_account(&tt->counters, bio);
+			if (r != DM_MAPIO_REQUEUE)	/* counted when mapped */
+				tess_account(&tt->counters, bio);
 			return r;
 		}
 		tess_account(&tt->counters, bio);

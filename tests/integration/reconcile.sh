@@ -50,6 +50,10 @@ check "read 64 pages into swapped-out memory" in_memcg_high sw max sh -c "$SW re
 check_eq "all 64 were swapped out" "$(sw_field "$tess_out/r1.txt" swapped)" 64
 check_eq "the read swapped none of them in" "$(sw_field "$tess_out/r1.txt" pswpin)" 0
 check_eq "nor read the store for swap" "$(sw_field "$tess_out/r1.txt" store_read)" 0
+# An empty iovec based in a swapped-out page outside the buffer: that page
+# is not the read's to discard (swapwrite checks it kept its content).
+check "preadv with an empty first segment" in_memcg_high sw max sh -c "$SW readv /dev/mapper/vm0 64 64 1 > $tess_out/r3.txt"
+check_eq "it swapped none of the buffer in" "$(sw_field "$tess_out/r3.txt" pswpin)" 0
 
 # One write mixing swapped-out pages, pages swapped back in and not
 # written since (every 3rd: reconciled too, their swap entry still holds

@@ -9,6 +9,7 @@
  *   swapwrite splice-dirty DEV FIRST PAGES SEED
  *   swapwrite verify DEV FIRST PAGES SEED
  *   swapwrite read   DEV FIRST PAGES SEED
+ *   swapwrite readv  DEV FIRST PAGES SEED
  *
  * write fills PAGES anonymous pages with stamps of disk pages FIRST..,
  * pushes them out to swap with MADV_PAGEOUT, waits until the kernel shows
@@ -28,7 +29,9 @@
  * reads the pages back with O_DIRECT and checks every word.  read does
  * the same into memory it first swapped out (as a guest pages in into a
  * frame the host swapped out), and prints "swapped N pswpin K store_read
- * B", counted around the pread().
+ * B", counted around the pread(); it also checks that a swapped-out page
+ * next to the buffer kept its content.  readv reads with preadv() and an
+ * empty first segment based inside that page, which must stay untouched.
  *
  * Every 8-byte word w of disk page p holds a mix of SEED, p and w, so a
  * page that is stale, misplaced or torn is caught.  write prints
@@ -352,25 +355,35 @@ static int do_verify(int fd, uint64_t first, size_t pages, uint64_t seed)
  * Read disk pages FIRST.. into swapped-out memory, as a guest pages in
  * into a frame the host swapped out, and check what arrived.
  */
-static int do_read_into(int fd, uint64_t first, size_t pages, uint64_t seed)
+static int do_read_into(int fd, uint64_t first, size_t pages, uint64_t seed,
+			int bystander)
 {
 	long long pswpin, store_read;
 	size_t swapped, bad = 0;
-	uint64_t *mem;
+	uint64_t *mem, *by;
+	struct iovec iov[2];
 	ssize_t n;
 
-	mem = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
+	by = mmap(NULL, (pages + 1) * PAGE, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (by == MAP_FAILED) {
 		perror("swapwrite: mmap");
 		return 1;
 	}
+	mem = by + WORDS;
+	fill(by, 1, 0, seed ^ 0x5555);	/* a page the read must not touch */
 	fill(mem, pages, first, ~seed);	/* what the read must replace */
-	page_out(mem, pages);
+	page_out(by, pages + 1);
 	swapped = count_swapped(mem, pages);
+	/* An empty first segment based inside the bystander page. */
+	iov[0] = (struct iovec){ (char *)by + 512, 0 };
+	iov[1] = (struct iovec){ mem, pages * PAGE };
 	pswpin = read_counter("/proc/vmstat", "pswpin");
 	store_read = read_counter(STORE_READ, "");
-	n = pread(fd, mem, pages * PAGE, first * PAGE);
+	if (bystander)
+		n = preadv(fd, iov, 2, first * PAGE);
+	else
+		n = pread(fd, mem, pages * PAGE, first * PAGE);
 	pswpin = read_counter("/proc/vmstat", "pswpin") - pswpin;
 	if (store_read >= 0)
 		store_read = read_counter(STORE_READ, "") - store_read;
@@ -382,6 +395,8 @@ static int do_read_into(int fd, uint64_t first, size_t pages, uint64_t seed)
 	for (size_t p = 0; p < pages; p++)
 		for (size_t w = 0; w < WORDS; w++)
 			bad += mem[p * WORDS + w] != stamp(seed, first + p, w);
+	for (size_t w = 0; w < WORDS; w++)
+		bad += by[w] != stamp(seed ^ 0x5555, 0, w);
 	if (bad) {
 		fprintf(stderr, "swapwrite: %zu bad words read\n", bad);
 		return 1;
@@ -399,7 +414,8 @@ static int print_usage(void)
 		"       swapwrite splice DEV FIRST PAGES SEED\n"
 		"       swapwrite splice-dirty DEV FIRST PAGES SEED\n"
 		"       swapwrite verify DEV FIRST PAGES SEED\n"
-		"       swapwrite read DEV FIRST PAGES SEED\n");
+		"       swapwrite read DEV FIRST PAGES SEED\n"
+		"       swapwrite readv DEV FIRST PAGES SEED\n");
 	return 2;
 }
 
@@ -425,8 +441,8 @@ int main(int argc, char **argv)
 		return print_usage();
 	if (strcmp(argv[1], "write") && strcmp(argv[1], "keep") &&
 	    strcmp(argv[1], "splice") && strcmp(argv[1], "splice-dirty") &&
-	    strcmp(argv[1], "verify") &&
-	    strcmp(argv[1], "read"))
+	    strcmp(argv[1], "verify") && strcmp(argv[1], "read") &&
+	    strcmp(argv[1], "readv"))
 		return print_usage();
 	if (!strncmp(argv[1], "splice", 6) && pages > 256)
 		return print_usage();	/* the largest pipe root may have */
@@ -442,7 +458,7 @@ int main(int argc, char **argv)
 	if (argv[1][0] == 'v')
 		r = do_verify(fd, first, pages, seed);
 	else if (argv[1][0] == 'r')
-		r = do_read_into(fd, first, pages, seed);
+		r = do_read_into(fd, first, pages, seed, argv[1][4] == 'v');
 	else
 		r = do_write(fd, first, pages, seed, read_every, dirty_every,
 			     argv[1][0] == 'w' ? WRITE :
