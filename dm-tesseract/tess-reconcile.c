@@ -262,6 +262,16 @@ static int tess_rc_settle(struct tess_reconcile *rc, struct bio *bio)
 	return r;
 }
 
+/* Drop every remap, counting none as overwritten; process context. */
+static void tess_rc_drop_all(struct tess_reconcile *rc)
+{
+	unsigned long disk;
+	void *entry;
+
+	xa_for_each(&rc->map.map, disk, entry)
+		tess_rc_drop(rc, disk, 0, true);
+}
+
 /* Drop the remaps of the blocks [@first, @last]; any context. */
 static void tess_rc_drop_range(struct tess_reconcile *rc, u64 first, u64 last)
 {
@@ -523,9 +533,7 @@ static void tess_rc_write_back(struct tess_reconcile *rc)
 		      name, r, nr);
 		return;
 	}
-	disk = 0;
-	while (xa_find(&rc->map.map, &disk, ULONG_MAX, XA_PRESENT))
-		tess_rc_drop(rc, disk, 0, true);
+	tess_rc_drop_all(rc);
 	if (tess_verbose)
 		DMINFO("%s: %llu remapped blocks copied home", name, nr);
 }
@@ -594,14 +602,12 @@ int tess_rc_init(struct tess_reconcile *rc, struct dm_target *ti,
 
 void tess_rc_exit(struct tess_reconcile *rc)
 {
-	unsigned long disk = 0;
 	u64 lost = atomic64_read(&rc->counters.remapped);
 
 	if (lost)
 		DMERR("%s: %llu remapped blocks could not be copied home and are lost",
 		      dm_table_device_name(rc->ti->table), lost);
-	while (xa_find(&rc->map.map, &disk, ULONG_MAX, XA_PRESENT))
-		tess_rc_drop(rc, disk, 0, true);
+	tess_rc_drop_all(rc);
 	dm_kcopyd_client_destroy(rc->kc);
 	destroy_workqueue(rc->wq);
 	tess_remap_destroy(&rc->map);

@@ -161,30 +161,28 @@ int tess_map_data(struct tess_target *tt, struct bio *bio)
 static int tess_map(struct dm_target *ti, struct bio *bio)
 {
 	struct tess_target *tt = ti->private;
+	enum tess_rc_verdict v;
 	int r;
 
-	/* Count the bio as reconciliation cut it. */
+	/* Count the bio as reconciliation cut it, once if it is requeued. */
 	if (bio_op(bio) == REQ_OP_READ) {
-		if (tess_rc_map_read(&tt->rc, bio, &r)) {
-			if (r != DM_MAPIO_REQUEUE)	/* counted when mapped */
-				tess_account(&tt->counters, bio);
-			return r;
-		}
-		tess_account(&tt->counters, bio);
-		return tess_map_data(tt, bio);
+		if (!tess_rc_map_read(&tt->rc, bio, &r))
+			r = tess_map_data(tt, bio);
+		if (r != DM_MAPIO_REQUEUE)
+			tess_account(&tt->counters, bio);
+		return r;
 	}
 
-	switch (tess_rc_map_write(&tt->rc, bio)) {
+	v = tess_rc_map_write(&tt->rc, bio);
+	tess_account(&tt->counters, bio);
+	switch (v) {
 	case TESS_RC_TAKEN:
-		tess_account(&tt->counters, bio);
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
 	case TESS_RC_DEFER:
-		tess_account(&tt->counters, bio);
 		tess_rc_queue(&tt->rc, bio);
 		return DM_MAPIO_SUBMITTED;
 	default:
-		tess_account(&tt->counters, bio);
 		return tess_map_data(tt, bio);
 	}
 }
