@@ -136,6 +136,35 @@ static long long read_counter(const char *path, const char *key)
 
 #define STORE_READ "/sys/kernel/tesseract/store/bytes_read"
 
+/* Swap-ins and store bytes read (-1: no store) during one I/O. */
+struct io_cost {
+	long long pswpin;
+	long long store_read;
+};
+
+static void cost_start(struct io_cost *c)
+{
+	c->pswpin = read_counter("/proc/vmstat", "pswpin");
+	c->store_read = read_counter(STORE_READ, "");
+}
+
+static void cost_end(struct io_cost *c)
+{
+	c->pswpin = read_counter("/proc/vmstat", "pswpin") - c->pswpin;
+	if (c->store_read >= 0)
+		c->store_read = read_counter(STORE_READ, "") - c->store_read;
+}
+
+/* Did an I/O of @len bytes (@what) move them all?  Else say why. */
+static int io_whole(const char *what, ssize_t n, size_t len)
+{
+	if (n == (ssize_t)len)
+		return 1;
+	fprintf(stderr, "swapwrite: %s: %zd of %zu bytes: %s\n", what, n, len,
+		n < 0 ? strerror(errno) : "short");
+	return 0;
+}
+
 static void nap(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -270,7 +299,7 @@ static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
 		    size_t read_every, size_t dirty_every, enum mode mode)
 {
 	size_t swapped = 0, resident = 0, dirty = 0;
-	long long pswpin, store_read;
+	struct io_cost cost;
 	int in = -1;
 	uint64_t *mem;
 	ssize_t n;
@@ -302,22 +331,16 @@ static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
 	if (mode != KEEP && mode != SPLICE_DIRTY)
 		swapped = count_swapped(mem, pages);
 	resident = pages - swapped;
-	pswpin = read_counter("/proc/vmstat", "pswpin");
-	store_read = read_counter(STORE_READ, "");
+	cost_start(&cost);
 	if (in >= 0)
 		n = splice_out(in, fd, pages * PAGE, first * PAGE);
 	else
 		n = pwrite(fd, mem, pages * PAGE, first * PAGE);
-	pswpin = read_counter("/proc/vmstat", "pswpin") - pswpin;
-	if (store_read >= 0)
-		store_read = read_counter(STORE_READ, "") - store_read;
-	if (n != (ssize_t)(pages * PAGE)) {
-		fprintf(stderr, "swapwrite: pwrite: %zd of %zu bytes: %s\n",
-			n, pages * PAGE, n < 0 ? strerror(errno) : "short");
+	cost_end(&cost);
+	if (!io_whole(in >= 0 ? "splice" : "pwrite", n, pages * PAGE))
 		return 1;
-	}
 	printf("swapped %zu resident %zu dirty %zu pswpin %lld store_read %lld\n",
-	       swapped, resident, dirty, pswpin, store_read);
+	       swapped, resident, dirty, cost.pswpin, cost.store_read);
 	return 0;
 }
 
@@ -330,11 +353,8 @@ static int do_verify(int fd, uint64_t first, size_t pages, uint64_t seed)
 	if (posix_memalign((void **)&buf, PAGE, pages * PAGE))
 		return 1;
 	n = pread(fd, buf, pages * PAGE, first * PAGE);
-	if (n != (ssize_t)(pages * PAGE)) {
-		fprintf(stderr, "swapwrite: pread: %zd of %zu bytes: %s\n",
-			n, pages * PAGE, n < 0 ? strerror(errno) : "short");
+	if (!io_whole("pread", n, pages * PAGE))
 		return 1;
-	}
 	for (size_t p = 0; p < pages; p++) {
 		for (size_t w = 0; w < WORDS; w++) {
 			if (buf[p * WORDS + w] == stamp(seed, first + p, w))
@@ -358,8 +378,8 @@ static int do_verify(int fd, uint64_t first, size_t pages, uint64_t seed)
 static int do_read_into(int fd, uint64_t first, size_t pages, uint64_t seed,
 			int bystander)
 {
-	long long pswpin, store_read;
 	size_t swapped, bad = 0;
+	struct io_cost cost;
 	uint64_t *mem, *by;
 	struct iovec iov[2];
 	ssize_t n;
@@ -378,20 +398,14 @@ static int do_read_into(int fd, uint64_t first, size_t pages, uint64_t seed,
 	/* An empty first segment based inside the bystander page. */
 	iov[0] = (struct iovec){ (char *)by + 512, 0 };
 	iov[1] = (struct iovec){ mem, pages * PAGE };
-	pswpin = read_counter("/proc/vmstat", "pswpin");
-	store_read = read_counter(STORE_READ, "");
+	cost_start(&cost);
 	if (bystander)
 		n = preadv(fd, iov, 2, first * PAGE);
 	else
 		n = pread(fd, mem, pages * PAGE, first * PAGE);
-	pswpin = read_counter("/proc/vmstat", "pswpin") - pswpin;
-	if (store_read >= 0)
-		store_read = read_counter(STORE_READ, "") - store_read;
-	if (n != (ssize_t)(pages * PAGE)) {
-		fprintf(stderr, "swapwrite: pread: %zd of %zu bytes: %s\n",
-			n, pages * PAGE, n < 0 ? strerror(errno) : "short");
+	cost_end(&cost);
+	if (!io_whole(bystander ? "preadv" : "pread", n, pages * PAGE))
 		return 1;
-	}
 	for (size_t p = 0; p < pages; p++)
 		for (size_t w = 0; w < WORDS; w++)
 			bad += mem[p * WORDS + w] != stamp(seed, first + p, w);
@@ -401,8 +415,8 @@ static int do_read_into(int fd, uint64_t first, size_t pages, uint64_t seed,
 		fprintf(stderr, "swapwrite: %zu bad words read\n", bad);
 		return 1;
 	}
-	printf("swapped %zu pswpin %lld store_read %lld\n", swapped, pswpin,
-	       store_read);
+	printf("swapped %zu pswpin %lld store_read %lld\n", swapped,
+	       cost.pswpin, cost.store_read);
 	return 0;
 }
 
