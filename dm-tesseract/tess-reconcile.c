@@ -102,12 +102,13 @@ static bool tess_rc_swap_folio(struct folio *folio)
 }
 
 /*
- * The fallback, for a page of a write the hook did not see: a folio as
- * above whose entry a page table still holds was unmapped by reclaim, which
- * keeps dirtiness (a zap drops it), so nothing changed it since it was
- * stored or loaded.  Locked, it keeps its entry while the block at @sector
- * is remapped.  A mapped folio is never taken: its PTEs may be dirty while
- * the folio is not, and only the hook sees them.
+ * The fallback, for a page of a write the hook did not see, which passed
+ * tess_rc_swap_folio() unlocked: a folio as above whose entry a page
+ * table still holds was unmapped by reclaim, which keeps dirtiness (a zap
+ * drops it), so nothing changed it since it was stored or loaded.  Locked,
+ * it keeps its entry while the block at @sector is remapped.  A mapped
+ * folio is never taken: its PTEs may be dirty while the folio is not, and
+ * only the hook sees them.
  */
 static bool tess_rc_take(struct tess_reconcile *rc, sector_t sector,
 			 struct page *page)
@@ -115,7 +116,7 @@ static bool tess_rc_take(struct tess_reconcile *rc, sector_t sector,
 	struct folio *folio = page_folio(page);
 	bool taken = false;
 
-	if (!tess_rc_swap_folio(folio) || !folio_trylock(folio))
+	if (!folio_trylock(folio))
 		return false;
 	if (tess_rc_swap_folio(folio) && swap_folio_entry_in_use(folio))
 		taken = tess_rc_remap(rc, sector, folio->swap);
