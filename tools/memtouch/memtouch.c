@@ -7,8 +7,9 @@
  *
  * Each pass checks every page written by the pass before (if any) and then
  * writes every page again with a new version.  Every 8-byte word of page i
- * holds (version << 40 | i << 12 | word index) ^ a constant, so a page that
- * comes back from the wrong place, stale, or torn is caught.  -h sleeps
+ * holds (version << 40 | i << 12 | word index) ^ a salt drawn afresh each
+ * run, so a page that comes back from the wrong place, stale, torn, or
+ * from an earlier run's memory or disk is caught.  -h sleeps
  * SECONDS after the first pass, holding the memory, before going on.
  * Exits 0 when every check passed, 1 on a mismatch, 2 on bad arguments.
  */
@@ -18,14 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #define PAGE 4096UL
 #define WORDS (PAGE / sizeof(uint64_t))
 
+static uint64_t salt;		/* this run's, from getrandom() */
+
 static uint64_t word(uint64_t version, uint64_t page, uint64_t w)
 {
-	return ((version << 40) | (page << 12) | w) ^ 0x5a5a0f0fc3c3a5a5ULL;
+	return ((version << 40) | (page << 12) | w) ^ salt;
 }
 
 static void fill(uint64_t *mem, size_t pages, uint64_t version)
@@ -81,6 +85,10 @@ int main(int argc, char **argv)
 	if (mib <= 0 || passes <= 0)
 		return print_usage();
 
+	if (getrandom(&salt, sizeof(salt), 0) != sizeof(salt)) {
+		perror("memtouch: getrandom");
+		return 1;
+	}
 	pages = (size_t)mib * (1 << 20) / PAGE;
 	mem = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -16,10 +16,12 @@
  * the active list refilled into the inactive one when it grows larger;
  * swap slots allocated in clusters of 256; readahead of up to 8 slots on a
  * page-in; a page keeps its slot while clean, so evicting it again costs no
- * write (a write to a page frees its slot, as a write fault does).  Every
- * guest page carries a stamp (page id, version) at its start
- * and end, checked on every access and at the end; a mismatch fails the
- * run.  A probe thread touches a few pages every 10 ms and records how long
+ * write (a write to a page frees its slot, as a write fault does).
+ * Every guest page is stamped whole: its id and version, then words that
+ * follow from (salt, id, version), the salt drawn afresh each run; every
+ * word is checked on every access and at the end, and a mismatch fails the
+ * run, so a lost write cannot pass by reading back what an earlier run on
+ * the same disk left there.  A probe thread touches a few pages every 10 ms and records how long
  * that took: the guest's responsiveness.
  *
  * When --dev is a tesseract target, its reconciliation counters over the
@@ -41,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -54,10 +57,7 @@
 #define PROBE_MS	10
 #define NONE		UINT32_MAX
 
-struct stamp {
-	uint64_t id;
-	uint64_t version;
-};
+#define WORDS		(PAGE / sizeof(uint64_t))
 
 struct gpage {			/* a guest page */
 	uint32_t frame;		/* NONE: not resident */
@@ -135,32 +135,51 @@ static void lru_add_head(uint32_t f, int active)
 
 /* ---- stamps ---- */
 
-static void stamp_write(uint32_t p)
-{
-	uint8_t *b = ram + pages[p].frame * PAGE;
-	struct stamp s = { p, pages[p].version };
+static uint64_t salt;		/* this run's, from getrandom() */
 
-	memcpy(b, &s, sizeof(s));
-	memcpy(b + PAGE - sizeof(s), &s, sizeof(s));
+/*
+ * The content of page @p at @version: its id, its version, then splitmix64
+ * words seeded from (salt, id, version).
+ */
+static void stamp_make(uint64_t *w, uint32_t p, uint64_t version)
+{
+	uint64_t x = salt ^ ((uint64_t)p << 32) ^ (version * 0xd1b54a32d192ed03ULL);
+
+	w[0] = p;
+	w[1] = version;
+	for (size_t i = 2; i < WORDS; i++) {
+		uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		w[i] = z ^ (z >> 31);
+	}
 }
 
+static void stamp_write(uint32_t p)
+{
+	stamp_make((uint64_t *)(ram + pages[p].frame * PAGE), p,
+		   pages[p].version);
+}
+
+/* Called with guest_lock held (or before the probe starts): one buffer. */
 static void stamp_check(uint32_t p, const char *when)
 {
-	uint8_t *b = ram + pages[p].frame * PAGE;
-	struct stamp head, tail;
+	static uint64_t want[WORDS];
+	const uint64_t *got = (const uint64_t *)(ram + pages[p].frame * PAGE);
+	size_t i;
 
-	memcpy(&head, b, sizeof(head));
-	memcpy(&tail, b + PAGE - sizeof(tail), sizeof(tail));
-	if (head.id == p && tail.id == p && head.version == pages[p].version &&
-	    tail.version == pages[p].version)
+	stamp_make(want, p, pages[p].version);
+	if (!memcmp(got, want, PAGE))
 		return;
+	for (i = 0; got[i] == want[i]; i++)
+		;
 	if (bad_stamps++ < 10)
-		fprintf(stderr, "vmsim: page %u %s: stamp %llu/%llu, %llu/%llu; want %u/%llu\n",
-			p, when, (unsigned long long)head.id,
-			(unsigned long long)head.version,
-			(unsigned long long)tail.id,
-			(unsigned long long)tail.version, p,
-			(unsigned long long)pages[p].version);
+		fprintf(stderr,
+			"vmsim: page %u %s: holds page %llu version %llu, want version %llu; word %zu differs\n",
+			p, when, (unsigned long long)got[0],
+			(unsigned long long)got[1],
+			(unsigned long long)pages[p].version, i);
 }
 
 /* ---- guest disk I/O: O_DIRECT straight from and to guest RAM ---- */
@@ -882,6 +901,7 @@ static void report(double secs, const unsigned long long *host0,
 	json_u64("store_written", (sw - disk0[3]) * 512);
 	json_close();
 	report_target(target0, target_ok ? &target : NULL);
+	json_u64("salt", salt);
 	json_u64("bad_stamps", bad_stamps);
 	json_u64("io_errors", io_errors);
 	json_close();
@@ -899,6 +919,10 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv))
 		return print_usage();
+	if (getrandom(&salt, sizeof(salt), 0) != sizeof(salt)) {
+		perror("vmsim: getrandom");
+		return 1;
+	}
 	srand(opt.seed);
 	setup();
 
