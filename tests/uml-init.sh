@@ -22,9 +22,21 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mkdir -p /run/lock /run/tess
 export TMPDIR=/run/tess
 
+# The runner judges a boot by three marks: "booted" (this script ran),
+# "end" (RUN returned to it, with RUN's status: a script that exits early
+# or dies leaves none) and "powered-off" (this script got to the power-off;
+# the console must then show the kernel's "reboot: Power down").
+# Under the debug kernel, kmemleak scans twice (an object is reported only
+# once its checksum held still over a scan) before the power-off.
 finish() {
+	local leaks=/sys/kernel/debug/kmemleak
+	if [ -f "$leaks" ]; then
+		echo scan > "$leaks"; echo scan > "$leaks"
+		cat "$leaks" > "$tess_out/kmemleak.txt"
+	fi
 	dmesg > "$tess_out/dmesg.txt" 2>&1
 	sync
+	echo "$(date +%s)" > "$tess_out/powered-off"
 	echo o > /proc/sysrq-trigger
 	sleep 10
 }
@@ -38,3 +50,4 @@ else
 	. "$tess_top/tests/lib.sh"
 	. "$tess_run" > "$tess_out/result.tap" 2> "$tess_out/stderr.txt"
 fi
+echo "status $?" > "$tess_out/end"

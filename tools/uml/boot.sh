@@ -12,7 +12,9 @@
 # Images: ubda = VM disk data device, ubdb = swap, ubdc = store.
 # Environment: TESS_TIMEOUT (seconds, default 300), TESS_MEM (default
 # 512M), TESS_DATA_SIZE, TESS_SWAP_SIZE, TESS_STORE_SIZE.
-# Exits 0 when the kernel booted and powered off in time.
+# Exits 0 when the init ran, powered the kernel off and UML exited cleanly,
+# all in time; otherwise non-zero (124 or 137: killed at TESS_TIMEOUT).
+# tools/uml/klog.sh boot_fault says which step went wrong.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,4 +34,6 @@ timeout -k 10 "${TESS_TIMEOUT:-300}" "$linux" mem="${TESS_MEM:-512M}" \
 	< /dev/null > "$out/console.txt" 2>&1
 rc=$?
 rm -f "$out"/*.img
-[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] && [ -f "$out/booted" ]
+[ "$rc" -eq 0 ] || exit "$rc"
+[ -f "$out/booted" ] && [ -f "$out/powered-off" ] &&
+	grep -q 'reboot: Power down' "$out/console.txt" || exit 1
