@@ -7,7 +7,10 @@ swap/swap-<mode>-<round>.json: one swapping run, mode "plain" or "vms".
 double/vmsim-<mode>-<round>.json: vmsim's JSON, mode "baseline" or
 "tesseract"; vmsim-<mode>-<round>.rc its exit code.
 Parts not run (no results) are left out.  Exit 1 if a vmsim run failed
-(bad stamps, I/O errors): the numbers of a run that lost data mean nothing.
+(bad stamps, I/O errors): the numbers of a run that lost data mean nothing;
+and exit 1 if a part that ran has fewer rounds than BENCH_ROUNDS (fio and
+swap parts) or BENCH_VMSIM_ROUNDS (double paging) asked for, because a
+median over the rounds that happened to finish is not the figure asked for.
 """
 import glob
 import json
@@ -215,10 +218,37 @@ def double(outdir):
     return not failed
 
 
+# Results each part must have per round, when it ran (its directory
+# exists): (glob, how many files per round, environment variable).
+EXPECTED = {
+    "passthrough": ("*.json", 4, "BENCH_ROUNDS"),
+    "swap": ("swap-*.json", 2, "BENCH_ROUNDS"),
+    "double": ("vmsim-*.json", 2, "BENCH_VMSIM_ROUNDS"),
+}
+
+
+def missing_rounds(outdir):
+    """Lines saying which parts that ran lack results of some rounds."""
+    out = []
+    for part, (pattern, per_round, var) in EXPECTED.items():
+        if not os.path.isdir(os.path.join(outdir, part)) or var not in os.environ:
+            continue
+        want = per_round * int(os.environ[var])
+        have = len(glob.glob(os.path.join(outdir, part, pattern)))
+        if have != want:
+            out.append("%s: %d result files, want %d (%s=%s)"
+                       % (part, have, want, var, os.environ[var]))
+    return out
+
+
 def main(outdir):
     passthrough(outdir)
     swap(outdir)
-    return 0 if double(outdir) else 1
+    ok = double(outdir)
+    for line in missing_rounds(outdir):
+        print("MISSING ROUNDS: " + line)
+        ok = False
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
