@@ -10,7 +10,7 @@
 KERNEL_SH := tools/uml/kernel.sh
 KDIR = $(shell $(KERNEL_SH) dir)/build
 
-.PHONY: help deps kernel modules tools kunit check lint test bench checkpatch sparse clean
+.PHONY: help deps kernel modules tools kunit check lint test test-debug bench checkpatch sparse clean
 
 help:
 	@echo "make deps        install build and test dependencies (apt), idempotent"
@@ -21,6 +21,7 @@ help:
 	@echo "make check       integration tests, in UML"
 	@echo "make lint        checkpatch --strict and sparse, as tests"
 	@echo "make test        lint + kunit + check, one TAP report"
+	@echo "make test-debug  kunit + check on the debug kernel (KASAN, kmemleak, ...)"
 	@echo "make bench       the main job: benchmark, baseline vs Tesseract"
 	@echo "make checkpatch  checkpatch.pl --strict on our C files"
 	@echo "make sparse      rebuild the module under sparse"
@@ -56,6 +57,13 @@ lint: modules
 
 test: modules tools
 	@tests/run all $(T)
+
+# The same suites on the debug kernel (tests/uml-debug.config), the module
+# rebuilt against it, and the fuzzer at its full count.  Lint is the same
+# code as in `make test`, so it is not run twice.
+test-debug: deps tools
+	@TESS_KERNEL=debug $(MAKE) -s modules
+	@TESS_KERNEL=debug FUZZ_COUNT=$${FUZZ_COUNT:-10000} tests/run suites $(T)
 
 bench: modules tools
 	@tools/bench/run

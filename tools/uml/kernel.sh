@@ -3,7 +3,10 @@
 #
 # Build the host kernel under test: User-Mode Linux from Debian's
 # linux-source-6.12 package, with the mm-hooks series applied and
-# tests/uml.config merged over the UML defconfig.
+# tests/uml.config merged over the UML defconfig.  With TESS_KERNEL=debug,
+# tests/uml-debug.config is merged over that too: the debug kernel of
+# `make test-debug` (KASAN, kmemleak, UBSAN, DEBUG_VM, fault injection),
+# cached beside the other.
 #
 # The tree is built in a cache outside the clone, keyed by the source
 # package version, the patches and the config; a second run with nothing
@@ -13,7 +16,8 @@
 #   kernel.sh dir     print the build directory the current key maps to
 #   kernel.sh key     print the cache key
 #
-# Environment: TESSERACT_CACHE (default ~/.cache/tesseract), JOBS.
+# Environment: TESSERACT_CACHE (default ~/.cache/tesseract), JOBS,
+# TESS_KERNEL (test, the default, or debug).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,6 +27,14 @@ cache=${TESSERACT_CACHE:-${XDG_CACHE_HOME:-${HOME:-/var/tmp}/.cache}/tesseract}
 jobs=${JOBS:-$(nproc)}
 # Bump when the way the kernel is built changes (part of the cache key).
 recipe=1
+flavour=${TESS_KERNEL:-test}
+case "$flavour" in
+test)	fragments=("$top/tests/uml.config") prefix=uml ;;
+debug)	fragments=("$top/tests/uml.config" "$top/tests/uml-debug.config")
+	prefix=uml-debug ;;
+*)	echo "kernel.sh: TESS_KERNEL must be test or debug, not '$flavour'" >&2
+	exit 1 ;;
+esac
 
 die() { echo "kernel.sh: $*" >&2; exit 1; }
 
@@ -44,7 +56,7 @@ cache_key() {
 	{
 		echo "$pkg $(pkg_version)"
 		echo "recipe $recipe"
-		cat "$top/tests/uml.config"
+		cat "${fragments[@]}"
 		local p
 		for p in $(patches); do
 			[ -f "$p" ] || die "mm-hooks/series names a missing patch: $p"
@@ -55,7 +67,7 @@ cache_key() {
 }
 
 build_dir() {
-	echo "$cache/uml-$(pkg_version | tr '~:' '__')-$(cache_key)"
+	echo "$cache/$prefix-$(pkg_version | tr '~:' '__')-$(cache_key)"
 }
 
 apply_patches() {
@@ -69,7 +81,7 @@ apply_patches() {
 	echo "$n"
 }
 
-# Every option the fragment asks for must be in the final config, or the
+# Every option the fragments ask for must be in the final config, or the
 # tests would run against a kernel that lacks what they test.
 check_config() {
 	local cfg=$1 line opt val
@@ -82,18 +94,24 @@ check_config() {
 					die "$opt is set but tests/uml.config asks for n"
 			else
 				grep -qx "$opt=$val" "$cfg" ||
-					die "tests/uml.config asks for $line but the kernel config has: $(grep "^$opt=\|# $opt " "$cfg" || echo nothing)"
+					die "the config fragments ask for $line but the kernel config has: $(grep "^$opt=\|# $opt " "$cfg" || echo nothing)"
 			fi ;;
 		esac
-	done < "$top/tests/uml.config"
+	done < <(cat "${fragments[@]}")
 }
 
 do_build() {
 	local dir src obj n version
 	dir=$(build_dir)
+	if [ -f "$dir/built" ]; then
+		echo "$dir"
+		return
+	fi
 	mkdir -p "$cache"
-	# One build at a time: a second caller waits, then finds it built.
-	exec 9> "$cache/.lock"
+	# One build of a flavour at a time: a second caller waits, then finds
+	# it built.  A built kernel is used without the lock (above), so a
+	# debug build does not hold up tests on the other.
+	exec 9> "$cache/.lock-$prefix"
 	flock 9
 	if [ -f "$dir/built" ]; then
 		echo "$dir"
@@ -122,7 +140,7 @@ do_build() {
 	export KBUILD_BUILD_USER=tesseract KBUILD_BUILD_HOST=uml
 	"${mk[@]}" defconfig >&2
 	(cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" \
-		"$obj/.config" "$top/tests/uml.config" >/dev/null)
+		"$obj/.config" "${fragments[@]}" >/dev/null)
 	"${mk[@]}" olddefconfig >&2
 	check_config "$obj/.config"
 	echo "kernel.sh: building UML kernel (log in $dir/build.log)" >&2
@@ -137,11 +155,11 @@ do_build() {
 	echo "$dir"
 }
 
-# Keep the newest few builds (a branch switch back is then free); ccache
-# keeps the rest cheap to rebuild.
+# Keep the newest few builds of this flavour (a branch switch back is then
+# free); ccache keeps the rest cheap to rebuild.
 prune_cache() {
 	local keep=$1 d
-	ls -td "$cache"/uml-* 2>/dev/null | tail -n +4 | while read -r d; do
+	ls -td "$cache/$prefix"-[0-9]* 2>/dev/null | tail -n +4 | while read -r d; do
 		[ "$d" = "$keep" ] || rm -rf "$d"
 	done
 }
