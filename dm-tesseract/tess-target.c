@@ -266,7 +266,8 @@ static int tess_message(struct dm_target *ti, unsigned int argc, char **argv,
 	enum tess_msg msg;
 
 	if (tess_parse_message(argc, argv, &msg, &error)) {
-		DMERR("%s: message \"%s\": %s", tess_name(ti),
+		/* Bounded: printk cuts a line at 1 KiB, the reason last. */
+		DMERR("%s: message \"%.64s\": %s", tess_name(ti),
 		      argc ? argv[0] : "", error);
 		return -EINVAL;
 	}
