@@ -29,6 +29,14 @@ static const struct features_case features_cases[] = {
 	  -EINVAL, true, true, 0 },
 	{ "count beyond args", 1, { "1" }, -EINVAL, true, true, 0 },
 	{ "count not a number", 2, { "one", "no_discard_passdown" }, -EINVAL, true, true, 0 },
+	/* dm_read_arg_group()'s %u wraps 4294967297 to 1: not here. */
+	{ "count wraps", 2, { "4294967297", "no_reconcile" }, -EINVAL, true, true, 0 },
+	{ "count wraps to zero", 1, { "4294967296" }, -EINVAL, true, true, 0 },
+	{ "count with a sign", 2, { "+1", "no_reconcile" }, -EINVAL, true, true, 0 },
+	{ "count empty", 1, { "" }, -EINVAL, true, true, 0 },
+	{ "leading zeros", 2, { "01", "no_reconcile" }, 0, true, false, 0 },
+	{ "duplicate feature", 3, { "2", "no_reconcile", "NO_RECONCILE" },
+	  -EINVAL, true, false, 0 },
 };
 
 static void features_case_desc(const struct features_case *c, char *desc)

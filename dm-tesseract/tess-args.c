@@ -3,6 +3,7 @@
  * dm-tesseract: parsing of table feature arguments and messages.
  */
 #include <kunit/visibility.h>
+#include <linux/kernel.h>
 #include <linux/string.h>
 
 #include "tess-args.h"
@@ -14,14 +15,28 @@ void tess_features_init(struct tess_features *f)
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_features_init);
 
+/*
+ * The feature count: decimal digits only.  dm_read_arg_group()'s "%u"
+ * wraps (4294967297 reads as 1), so a wrong count could pass.
+ */
+static int tess_read_count(struct dm_arg_set *as, unsigned int *count,
+			   char **error)
+{
+	const char *arg = dm_shift_arg(as);
+
+	if (!arg || !*arg || arg[strspn(arg, "0123456789")] ||
+	    kstrtouint(arg, 10, count) || *count > TESS_MAX_FEATURE_ARGS ||
+	    *count > as->argc) {
+		*error = "Invalid number of feature arguments";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int tess_parse_features(struct dm_arg_set *as, struct tess_features *f,
 			char **error)
 {
-	static const struct dm_arg group = {
-		.min = 0,
-		.max = TESS_MAX_FEATURE_ARGS,
-		.error = "Invalid number of feature arguments",
-	};
+	bool seen_discard = false, seen_reconcile = false, *seen;
 	unsigned int argc;
 	const char *name;
 	int r;
@@ -30,7 +45,7 @@ int tess_parse_features(struct dm_arg_set *as, struct tess_features *f,
 	if (!as->argc)
 		return 0;
 
-	r = dm_read_arg_group(&group, as, &argc, error);
+	r = tess_read_count(as, &argc, error);
 	if (r)
 		return r;
 
@@ -38,12 +53,20 @@ int tess_parse_features(struct dm_arg_set *as, struct tess_features *f,
 		name = dm_shift_arg(as);
 		if (!strcasecmp(name, "no_discard_passdown")) {
 			f->discard_passdown = false;
+			seen = &seen_discard;
 		} else if (!strcasecmp(name, "no_reconcile")) {
 			f->reconcile = false;
+			seen = &seen_reconcile;
 		} else {
 			*error = "Invalid feature argument";
 			return -EINVAL;
 		}
+		/* A table must read back as it was given. */
+		if (*seen) {
+			*error = "Duplicate feature argument";
+			return -EINVAL;
+		}
+		*seen = true;
 	}
 	return 0;
 }

@@ -50,7 +50,7 @@ static int tess_sb_check(const char *path, const void *block, u64 dev_blocks,
 
 	if (sb->csum != tess_sb_csum(block)) {
 		DMERR("store %s: superblock checksum mismatch", path);
-		return -EILSEQ;
+		return -EIO;
 	}
 	if (le32_to_cpu(sb->version) != TESS_STORE_VERSION ||
 	    le32_to_cpu(sb->block_size) != TESS_BLOCK_SIZE) {

@@ -58,7 +58,7 @@ static ssize_t memcg_store(struct kobject *kobj, struct kobj_attribute *attr,
 	path = strim(copy);
 	r = tess_backend_set_memcg(path);
 	if (r)
-		DMERR("memcg: \"%s\" is not a cgroup: %d", path, r);
+		DMERR("memcg: \"%.64s\" is not a cgroup: %d", path, r);
 	kfree(copy);
 	return r ? -EINVAL : count;
 }

@@ -43,8 +43,15 @@ static int tess_get_data_dev(struct tess_target *tt, const char *path)
 	r = dm_get_device(ti, path, dm_table_get_mode(ti->table),
 			  &tt->data_dev);
 	if (r) {
+		/*
+		 * A device that is missing, not a block device, busy or the
+		 * target's own is a bad argument: -EINVAL, as every other
+		 * refusal; the reason from the block layer goes to the log.
+		 */
+		DMERR("%s: cannot open data device \"%.64s\": %d",
+		      tess_name(ti), path, r);
 		ti->error = "Error opening data device";
-		return r;
+		return r == -ENOMEM ? r : -EINVAL;
 	}
 	if (ti->len > bdev_nr_sectors(tt->data_dev->bdev)) {
 		ti->error = "Data device is smaller than the target";
@@ -57,12 +64,13 @@ static int tess_get_data_dev(struct tess_target *tt, const char *path)
 static int tess_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
-	struct tess_target *tt;
+	struct tess_target *tt = NULL;
 	int r;
 
 	if (argc < 1) {
 		ti->error = "Requires <data_dev> [<#feature args> <args>...]";
-		return -EINVAL;
+		r = -EINVAL;
+		goto bad;
 	}
 
 	tt = kzalloc(sizeof(*tt), GFP_KERNEL);
@@ -258,7 +266,8 @@ static int tess_message(struct dm_target *ti, unsigned int argc, char **argv,
 	enum tess_msg msg;
 
 	if (tess_parse_message(argc, argv, &msg, &error)) {
-		DMERR("%s: message \"%s\": %s", tess_name(ti),
+		/* Bounded: printk cuts a line at 1 KiB, the reason last. */
+		DMERR("%s: message \"%.64s\": %s", tess_name(ti),
 		      argc ? argv[0] : "", error);
 		return -EINVAL;
 	}

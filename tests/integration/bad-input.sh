@@ -13,7 +13,7 @@ bad_table() {
 	dmsetup remove bad > /dev/null 2>&1
 }
 
-bad_table "no arguments" "Requires <data_dev>" "0 $size tesseract"
+bad_table "no arguments" "device-mapper: tesseract: .*Requires <data_dev>" "0 $size tesseract"
 bad_table "missing device" "Error opening data device" "0 $size tesseract /dev/nonexistent"
 bad_table "unknown feature" "Invalid feature argument" "0 $size tesseract /dev/ubda 1 frobnicate"
 bad_table "feature count too large" "Invalid number of feature arguments" \
@@ -22,6 +22,16 @@ bad_table "feature count beyond args" "Invalid number of feature arguments" \
 	"0 $size tesseract /dev/ubda 1"
 bad_table "feature count not a number" "Invalid number of feature arguments" \
 	"0 $size tesseract /dev/ubda x no_discard_passdown"
+# Found by the fuzzer: dm_read_arg_group()'s %u wraps 2^32 + 1 to 1.
+bad_table "feature count that wraps" "Invalid number of feature arguments" \
+	"0 $size tesseract /dev/ubda 4294967297 no_reconcile"
+bad_table "duplicate feature" "Duplicate feature argument" \
+	"0 $size tesseract /dev/ubda 2 no_reconcile no_reconcile"
+bad_table "device is the target's own name" "cannot open data device" "0 $size tesseract /dev/mapper/bad"
+kmsg_mark
+check "refused: a missing device is -EINVAL" sh -c \
+	"dmsetup create bad --table '0 $size tesseract /dev/nonexistent' 2>&1 | grep -q 'Invalid argument'"
+dmsetup remove bad > /dev/null 2>&1
 bad_table "trailing arguments" "Unexpected arguments" "0 $size tesseract /dev/ubda 0 extra"
 bad_table "target larger than device" "smaller than the target" "0 $((size + 8)) tesseract /dev/ubda"
 check_eq "no target left behind" "$(cat /sys/kernel/tesseract/targets)" 0
@@ -35,6 +45,10 @@ check_kmsg "kernel says why: unknown message" "$(devno /dev/mapper/vm0): message
 kmsg_mark
 check_fails "message with extra argument refused" dmsetup message vm0 0 reset_counters now
 check_kmsg "kernel says why: extra argument" "reset_counters takes no arguments"
+kmsg_mark
+long=$(printf '%02000d' 0 | tr 0 x)
+check_fails "message with a 2000-character word refused" dmsetup message vm0 0 "$long"
+check_kmsg "kernel says why, however long the word" "x\": unknown message"
 
 param=/sys/module/dm_tesseract/parameters/verbose
 check_eq "verbose defaults to 0" "$(cat $param)" 0
