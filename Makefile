@@ -63,7 +63,8 @@ test: modules tools
 # code as in `make test`, so it is not run twice.
 test-debug: deps tools
 	@TESS_KERNEL=debug $(MAKE) -s modules
-	@TESS_KERNEL=debug FUZZ_COUNT=$${FUZZ_COUNT:-10000} tests/run suites $(T)
+	@TESS_KERNEL=debug FUZZ_COUNT=$${FUZZ_COUNT:-10000} \
+		TESS_TIMEOUT=$${TESS_TIMEOUT:-900} tests/run suites $(T)
 
 bench: modules tools
 	@tools/bench/run
