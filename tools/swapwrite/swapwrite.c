@@ -3,13 +3,21 @@
  * swapwrite: write host-swapped-out memory to a disk with O_DIRECT, as a
  * guest paging out does under QEMU cache=none, and check it back.
  *
- *   swapwrite write  DEV FIRST PAGES SEED [READ_EVERY [DIRTY_EVERY]]
- *   swapwrite keep   DEV FIRST PAGES SEED
+ *   swapwrite [OPTION...] write  DEV FIRST PAGES SEED [READ_EVERY [DIRTY_EVERY]]
+ *   swapwrite [OPTION...] keep   DEV FIRST PAGES SEED
  *   swapwrite splice DEV FIRST PAGES SEED
  *   swapwrite splice-dirty DEV FIRST PAGES SEED
- *   swapwrite verify DEV FIRST PAGES SEED
- *   swapwrite read   DEV FIRST PAGES SEED
+ *   swapwrite [OPTION...] verify DEV FIRST PAGES SEED
+ *   swapwrite [OPTION...] either DEV FIRST PAGES SEED OLD_SEED
+ *   swapwrite [OPTION...] read   DEV FIRST PAGES SEED
  *   swapwrite readv  DEV FIRST PAGES SEED
+ *   swapwrite [OPTION...] patch  DEV SECTOR SECTORS SEED
+ *
+ * Options: --submit pwrite|aio|io_uring issues the one I/O of write,
+ * keep, verify, either, read and patch with pwrite()/pread(), linux-aio
+ * or io_uring (raw system calls, as vmsim does); --fsync calls fsync()
+ * after a write; --dsync opens DEV with O_DSYNC; --buffered opens it
+ * without O_DIRECT (writes only: keep and patch).
  *
  * write fills PAGES anonymous pages with stamps of disk pages FIRST..,
  * pushes them out to swap with MADV_PAGEOUT, waits until the kernel shows
@@ -38,17 +46,25 @@
  * "swapped N resident M dirty D pswpin K store_read B": pages swapped out,
  * resident and rewritten when the write was issued, then swap-ins (/proc/vmstat) and
  * bytes read from the tesseract store (-1 without one) during the
- * pwrite().  Exits 0 on success, 1 on an I/O error or a mismatch, 2 on
- * bad arguments.
+ * pwrite().  either checks that each page holds its stamps for SEED or
+ * for OLD_SEED, whole, and prints "new N old M".  patch writes SECTORS
+ * sectors of stamps at SECTOR with one I/O.  An I/O that fails or falls
+ * short prints "errno NAME op CALL" (NAME as in errno.h, e.g. EIO, or
+ * "short"; CALL pwrite, pread, aio, io_uring, splice, preadv or fsync),
+ * after write's report.  Exits 0 on success, 1 on an I/O error or a
+ * mismatch, 2 on bad arguments.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/aio_abi.h>
+#include <linux/io_uring.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +72,7 @@
 #define PAGE 4096UL
 #define WORDS (PAGE / sizeof(uint64_t))
 #define PM_SWAP (UINT64_C(1) << 62)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static uint64_t stamp(uint64_t seed, uint64_t page, uint64_t w)
 {
@@ -155,14 +172,156 @@ static void cost_end(struct io_cost *c)
 		c->store_read = read_counter(STORE_READ, "") - c->store_read;
 }
 
-/* Did an I/O of @len bytes (@what) move them all?  Else say why. */
+/*
+ * Did an I/O of @len bytes (@what) move them all?  Else say why, on
+ * stderr for people and on stdout for scripts.
+ */
 static int io_whole(const char *what, ssize_t n, size_t len)
 {
+	const char *name;
+
 	if (n == (ssize_t)len)
 		return 1;
+	name = n < 0 ? strerrorname_np(errno) : "short";
 	fprintf(stderr, "swapwrite: %s: %zd of %zu bytes: %s\n", what, n, len,
 		n < 0 ? strerror(errno) : "short");
+	printf("errno %s op %s\n", name ? name : "unknown", what);
 	return 0;
+}
+
+/* How the one I/O of a mode is issued: --submit. */
+static enum { SUBMIT_SYNC, SUBMIT_AIO, SUBMIT_URING } submit;
+static const char *const submit_name[] = { "pwrite", "aio", "io_uring" };
+
+/* One I/O through linux-aio: bytes moved, or -1 with errno set. */
+static ssize_t aio_rw(int fd, int write, void *buf, size_t len, off_t off)
+{
+	aio_context_t ctx = 0;
+	struct iocb cb = {
+		.aio_lio_opcode = write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD,
+		.aio_fildes = fd,
+		.aio_buf = (uint64_t)(uintptr_t)buf,
+		.aio_nbytes = len,
+		.aio_offset = off,
+	}, *cbp = &cb;
+	struct io_event ev;
+	ssize_t n = -1;
+	long r;
+
+	if (syscall(SYS_io_setup, 1, &ctx))
+		return -1;
+	if (syscall(SYS_io_submit, ctx, 1, &cbp) != 1)
+		goto out;
+	do
+		r = syscall(SYS_io_getevents, ctx, 1, 1, &ev, NULL);
+	while (r < 0 && errno == EINTR);
+	if (r != 1)
+		goto out;
+	n = ev.res;
+	if (n < 0) {
+		errno = -n;
+		n = -1;
+	}
+out:
+	syscall(SYS_io_destroy, ctx);
+	return n;
+}
+
+static void *ring_map(int fd, size_t len, off_t what)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, fd, what);
+}
+
+/* One I/O through a one-entry io_uring: bytes moved, or -1 and errno. */
+static ssize_t uring_rw(int fd, int write, void *buf, size_t len, off_t off)
+{
+	struct io_uring_params p = { 0 };
+	size_t sq_len, cq_len, sqe_len;
+	uint8_t *sq = MAP_FAILED, *cq = MAP_FAILED;
+	struct io_uring_sqe *sqe = MAP_FAILED;
+	struct io_uring_cqe *cqe;
+	unsigned int *tail, *head;
+	ssize_t n = -1;
+	int ring, e;
+
+	ring = syscall(SYS_io_uring_setup, 1, &p);
+	if (ring < 0)
+		return -1;
+	sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
+	cq_len = p.cq_off.cqes + p.cq_entries * sizeof(*cqe);
+	sqe_len = p.sq_entries * sizeof(*sqe);
+	sq = ring_map(ring, sq_len, IORING_OFF_SQ_RING);
+	cq = ring_map(ring, cq_len, IORING_OFF_CQ_RING);
+	sqe = ring_map(ring, sqe_len, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqe == MAP_FAILED)
+		goto out;
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = write ? IORING_OP_WRITE : IORING_OP_READ;
+	sqe->fd = fd;
+	sqe->addr = (uint64_t)(uintptr_t)buf;
+	sqe->len = len;
+	sqe->off = off;
+	tail = (unsigned int *)(sq + p.sq_off.tail);
+	((unsigned int *)(sq + p.sq_off.array))[*tail & (p.sq_entries - 1)] = 0;
+	__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+	head = (unsigned int *)(cq + p.cq_off.head);
+	while (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS,
+		       NULL, 0) < 0)
+		if (errno != EINTR)
+			goto out;
+	if (*head == __atomic_load_n((unsigned int *)(cq + p.cq_off.tail),
+				     __ATOMIC_ACQUIRE))
+		goto out;
+	cqe = (struct io_uring_cqe *)(cq + p.cq_off.cqes) +
+	      (*head & *(unsigned int *)(cq + p.cq_off.ring_mask));
+	n = cqe->res;
+	if (n < 0) {
+		errno = -n;
+		n = -1;
+	}
+out:
+	e = errno;
+	if (sq != MAP_FAILED)
+		munmap(sq, sq_len);
+	if (cq != MAP_FAILED)
+		munmap(cq, cq_len);
+	if (sqe != MAP_FAILED)
+		munmap(sqe, sqe_len);
+	close(ring);
+	errno = e;
+	return n;
+}
+
+/*
+ * The one I/O of a mode, issued as --submit says; checked with
+ * io_whole(), which names the call.
+ */
+static int io_do(int fd, int write, void *buf, size_t len, off_t off)
+{
+	const char *what = submit_name[submit];
+	ssize_t n;
+
+	if (submit == SUBMIT_AIO) {
+		n = aio_rw(fd, write, buf, len, off);
+	} else if (submit == SUBMIT_URING) {
+		n = uring_rw(fd, write, buf, len, off);
+	} else {
+		n = write ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
+		what = write ? "pwrite" : "pread";
+	}
+	return io_whole(what, n, len);
+}
+
+/* --fsync: make a write durable, or say why not. */
+static int want_fsync;
+
+static int sync_after_write(int fd)
+{
+	if (!want_fsync || !fsync(fd))
+		return 1;
+	return io_whole("fsync", -1, 0);
 }
 
 static void nap(long ms)
@@ -300,7 +459,7 @@ static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
 {
 	size_t swapped = 0, resident = 0, dirty = 0;
 	struct io_cost cost;
-	int in = -1;
+	int in = -1, ok;
 	uint64_t *mem;
 	ssize_t n;
 
@@ -332,28 +491,43 @@ static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
 		swapped = count_swapped(mem, pages);
 	resident = pages - swapped;
 	cost_start(&cost);
-	if (in >= 0)
+	if (in >= 0) {
 		n = splice_out(in, fd, pages * PAGE, first * PAGE);
-	else
-		n = pwrite(fd, mem, pages * PAGE, first * PAGE);
+		ok = io_whole("splice", n, pages * PAGE);
+	} else {
+		ok = io_do(fd, 1, mem, pages * PAGE, first * PAGE);
+	}
 	cost_end(&cost);
-	if (!io_whole(in >= 0 ? "splice" : "pwrite", n, pages * PAGE))
-		return 1;
+	/* Also after a failure: which pages the failed write held. */
 	printf("swapped %zu resident %zu dirty %zu pswpin %lld store_read %lld\n",
 	       swapped, resident, dirty, cost.pswpin, cost.store_read);
-	return 0;
+	return ok && sync_after_write(fd) ? 0 : 1;
+}
+
+/* Write @sectors sectors of stamps at @sector with one I/O. */
+static int do_patch(int fd, uint64_t sector, size_t sectors, uint64_t seed)
+{
+	size_t len = sectors * 512;
+	uint64_t *buf;
+	int ok;
+
+	if (posix_memalign((void **)&buf, PAGE, len))
+		return 1;
+	for (size_t w = 0; w < len / sizeof(*buf); w++)
+		buf[w] = stamp(seed, sector, w);
+	ok = io_do(fd, 1, buf, len, sector * 512);
+	free(buf);
+	return ok && sync_after_write(fd) ? 0 : 1;
 }
 
 static int do_verify(int fd, uint64_t first, size_t pages, uint64_t seed)
 {
 	size_t bad = 0;
 	uint64_t *buf;
-	ssize_t n;
 
 	if (posix_memalign((void **)&buf, PAGE, pages * PAGE))
 		return 1;
-	n = pread(fd, buf, pages * PAGE, first * PAGE);
-	if (!io_whole("pread", n, pages * PAGE))
+	if (!io_do(fd, 0, buf, pages * PAGE, first * PAGE))
 		return 1;
 	for (size_t p = 0; p < pages; p++) {
 		for (size_t w = 0; w < WORDS; w++) {
@@ -371,6 +545,48 @@ static int do_verify(int fd, uint64_t first, size_t pages, uint64_t seed)
 	return bad ? 1 : 0;
 }
 
+/* Does @page (disk page @p) hold the stamps of @seed, every word? */
+static int page_is(const uint64_t *page, uint64_t p, uint64_t seed)
+{
+	for (size_t w = 0; w < WORDS; w++)
+		if (page[w] != stamp(seed, p, w))
+			return 0;
+	return 1;
+}
+
+/*
+ * After a write of @seed over @old_seed that failed: each page must hold
+ * one or the other, whole.
+ */
+static int do_either(int fd, uint64_t first, size_t pages, uint64_t seed,
+		     uint64_t old_seed)
+{
+	size_t new = 0, old = 0, bad = 0;
+	uint64_t *buf, *page;
+
+	if (posix_memalign((void **)&buf, PAGE, pages * PAGE))
+		return 1;
+	if (!io_do(fd, 0, buf, pages * PAGE, first * PAGE))
+		return 1;
+	for (size_t p = 0; p < pages; p++) {
+		page = buf + p * WORDS;
+		if (page_is(page, first + p, seed))
+			new++;
+		else if (page_is(page, first + p, old_seed))
+			old++;
+		else if (bad++ < 5)
+			fprintf(stderr,
+				"swapwrite: page %llu is neither old nor new\n",
+				(unsigned long long)(first + p));
+	}
+	free(buf);
+	printf("new %zu old %zu\n", new, old);
+	if (bad)
+		fprintf(stderr, "swapwrite: %zu pages neither old nor new\n",
+			bad);
+	return bad ? 1 : 0;
+}
+
 /*
  * Read disk pages FIRST.. into swapped-out memory, as a guest pages in
  * into a frame the host swapped out, and check what arrived.
@@ -383,6 +599,7 @@ static int do_read_into(int fd, uint64_t first, size_t pages, uint64_t seed,
 	uint64_t *mem, *by;
 	struct iovec iov[2];
 	ssize_t n;
+	int ok;
 
 	by = mmap(NULL, (pages + 1) * PAGE, PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -399,12 +616,14 @@ static int do_read_into(int fd, uint64_t first, size_t pages, uint64_t seed,
 	iov[0] = (struct iovec){ (char *)by + 512, 0 };
 	iov[1] = (struct iovec){ mem, pages * PAGE };
 	cost_start(&cost);
-	if (bystander)
+	if (bystander) {
 		n = preadv(fd, iov, 2, first * PAGE);
-	else
-		n = pread(fd, mem, pages * PAGE, first * PAGE);
+		ok = io_whole("preadv", n, pages * PAGE);
+	} else {
+		ok = io_do(fd, 0, mem, pages * PAGE, first * PAGE);
+	}
 	cost_end(&cost);
-	if (!io_whole(bystander ? "preadv" : "pread", n, pages * PAGE))
+	if (!ok)
 		return 1;
 	for (size_t p = 0; p < pages; p++)
 		for (size_t w = 0; w < WORDS; w++)
@@ -423,13 +642,16 @@ static int do_read_into(int fd, uint64_t first, size_t pages, uint64_t seed,
 static int print_usage(void)
 {
 	fprintf(stderr,
-		"usage: swapwrite write DEV FIRST PAGES SEED [READ_EVERY [DIRTY_EVERY]]\n"
-		"       swapwrite keep DEV FIRST PAGES SEED\n"
+		"usage: swapwrite [OPTION...] write DEV FIRST PAGES SEED [READ_EVERY [DIRTY_EVERY]]\n"
+		"       swapwrite [OPTION...] keep DEV FIRST PAGES SEED\n"
 		"       swapwrite splice DEV FIRST PAGES SEED\n"
 		"       swapwrite splice-dirty DEV FIRST PAGES SEED\n"
-		"       swapwrite verify DEV FIRST PAGES SEED\n"
-		"       swapwrite read DEV FIRST PAGES SEED\n"
-		"       swapwrite readv DEV FIRST PAGES SEED\n");
+		"       swapwrite [OPTION...] verify DEV FIRST PAGES SEED\n"
+		"       swapwrite [OPTION...] either DEV FIRST PAGES SEED OLD_SEED\n"
+		"       swapwrite [OPTION...] read DEV FIRST PAGES SEED\n"
+		"       swapwrite readv DEV FIRST PAGES SEED\n"
+		"       swapwrite [OPTION...] patch DEV SECTOR SECTORS SEED\n"
+		"options: --submit pwrite|aio|io_uring, --fsync, --dsync, --buffered\n");
 	return 2;
 }
 
@@ -442,42 +664,96 @@ static int number(const char *s, unsigned long long *v)
 	return errno || !*s || *end || *s == '-';
 }
 
+enum cmd { C_WRITE, C_KEEP, C_SPLICE, C_SPLICE_DIRTY, C_VERIFY, C_EITHER,
+	   C_READ, C_READV, C_PATCH };
+
+static const struct {
+	const char *name;
+	int max_args;	/* after SEED */
+	int is_write, options;
+} cmds[] = {
+	[C_WRITE] = { "write", 2, 1, 1 },
+	[C_KEEP] = { "keep", 0, 1, 1 },
+	[C_SPLICE] = { "splice", 0, 1, 0 },
+	[C_SPLICE_DIRTY] = { "splice-dirty", 0, 1, 0 },
+	[C_VERIFY] = { "verify", 0, 0, 1 },
+	[C_EITHER] = { "either", 1, 0, 1 },
+	[C_READ] = { "read", 0, 0, 1 },
+	[C_READV] = { "readv", 0, 0, 0 },
+	[C_PATCH] = { "patch", 0, 1, 1 },
+};
+
 int main(int argc, char **argv)
 {
-	unsigned long long first, pages, seed, read_every = 0, dirty_every = 0;
-	int fd, r;
+	unsigned long long first, pages, seed, extra[2] = { 0, 0 };
+	int fd, r, flags = O_DIRECT, options = 0, nextra;
+	unsigned int c;
 
-	if (argc < 6 || argc > 8 || number(argv[3], &first) ||
+	for (; argc > 1 && !strncmp(argv[1], "--", 2); argc--, argv++) {
+		options++;
+		if (!strcmp(argv[1], "--fsync")) {
+			want_fsync = 1;
+		} else if (!strcmp(argv[1], "--dsync")) {
+			flags |= O_DSYNC;
+		} else if (!strcmp(argv[1], "--buffered")) {
+			flags &= ~O_DIRECT;
+		} else if (!strcmp(argv[1], "--submit") && argc > 2) {
+			argc--, argv++;
+			for (c = 0; c < 3; c++)
+				if (!strcmp(argv[1], submit_name[c]))
+					break;
+			if (c == 3)
+				return print_usage();
+			submit = c;
+		} else {
+			return print_usage();
+		}
+	}
+	if (argc < 6)
+		return print_usage();
+	for (c = 0; c < ARRAY_SIZE(cmds); c++)
+		if (!strcmp(argv[1], cmds[c].name))
+			break;
+	if (c == ARRAY_SIZE(cmds))
+		return print_usage();
+	nextra = argc - 6;
+	if (nextra > cmds[c].max_args || (c == C_EITHER && nextra != 1) ||
+	    (options && !cmds[c].options) || number(argv[3], &first) ||
 	    number(argv[4], &pages) || number(argv[5], &seed) ||
-	    (argc >= 7 && number(argv[6], &read_every)) ||
-	    (argc == 8 && number(argv[7], &dirty_every)) || !pages ||
+	    (nextra >= 1 && number(argv[6], &extra[0])) ||
+	    (nextra == 2 && number(argv[7], &extra[1])) || !pages ||
 	    pages > (1ULL << 20))
 		return print_usage();
-	if (strcmp(argv[1], "write") && strcmp(argv[1], "keep") &&
-	    strcmp(argv[1], "splice") && strcmp(argv[1], "splice-dirty") &&
-	    strcmp(argv[1], "verify") && strcmp(argv[1], "read") &&
-	    strcmp(argv[1], "readv"))
-		return print_usage();
-	if (!strncmp(argv[1], "splice", 6) && pages > 256)
+	if ((c == C_SPLICE || c == C_SPLICE_DIRTY) && pages > 256)
 		return print_usage();	/* the largest pipe root may have */
-	if (argc >= 7 && strcmp(argv[1], "write"))
-		return print_usage();
+	if (!(flags & O_DIRECT) && c != C_KEEP && c != C_PATCH)
+		return print_usage();	/* page-cache pages are never swapped */
 
-	fd = open(argv[2], (strchr("vr", argv[1][0]) ? O_RDONLY : O_WRONLY) |
-		  O_DIRECT);
+	fd = open(argv[2], (cmds[c].is_write ? O_WRONLY : O_RDONLY) | flags);
 	if (fd < 0) {
 		fprintf(stderr, "swapwrite: %s: %s\n", argv[2], strerror(errno));
 		return 1;
 	}
-	if (argv[1][0] == 'v')
+	switch (c) {
+	case C_VERIFY:
 		r = do_verify(fd, first, pages, seed);
-	else if (argv[1][0] == 'r')
-		r = do_read_into(fd, first, pages, seed, argv[1][4] == 'v');
-	else
-		r = do_write(fd, first, pages, seed, read_every, dirty_every,
-			     argv[1][0] == 'w' ? WRITE :
-			     argv[1][0] == 'k' ? KEEP :
-			     argv[1][6] ? SPLICE_DIRTY : SPLICE);
+		break;
+	case C_EITHER:
+		r = do_either(fd, first, pages, seed, extra[0]);
+		break;
+	case C_READ:
+	case C_READV:
+		r = do_read_into(fd, first, pages, seed, c == C_READV);
+		break;
+	case C_PATCH:
+		r = do_patch(fd, first, pages, seed);
+		break;
+	default:
+		r = do_write(fd, first, pages, seed, extra[0], extra[1],
+			     c == C_WRITE ? WRITE : c == C_KEEP ? KEEP :
+			     c == C_SPLICE ? SPLICE : SPLICE_DIRTY);
+		break;
+	}
 	close(fd);
 	return r;
 }
