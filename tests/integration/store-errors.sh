@@ -2,6 +2,15 @@
 # Store I/O errors surface as swap device errors do: a page that cannot be
 # read back kills its task with SIGBUS; it never comes back wrong.  The
 # store sits on a dm device whose table is switched to "error".
+#
+# The switch suspends the store: its bios wait in device-mapper until the
+# resume.  A task that allocates meanwhile reclaims into that queue until
+# every page of its memcg is under writeback, and memcg reclaim does not
+# wait for writeback (it activates such folios and throttles a jiffy at a
+# time): after MAX_RECLAIM_RETRIES the memcg OOM killer fires, as it does
+# over a suspended swap device.  So the store fails while the task holds
+# its pages and allocates nothing, and the task reads them back only once
+# the store is failing.
 
 size=$(sectors /dev/ubdc)
 check "store on a dm device" dmsetup create st --table "0 $size linear /dev/ubdc 0"
@@ -9,15 +18,21 @@ check "insmod with store=/dev/mapper/st" load_module store=/dev/mapper/st
 check "mkswap" mkswap -q /dev/ubdb
 check "swapon" swapon /dev/ubdb
 
-in_memcg vm 16M "$MEMTOUCH" -h 6 48 2 > "$tess_out/memtouch.txt" 2>&1 &
+# The hold ends on SIGUSR1; its 120 s are only a bound.
+in_memcg vm 16M "$MEMTOUCH" -h 120 48 2 > "$tess_out/memtouch.txt" 2>&1 &
 holder=$!
-check "pages held in the store" wait_for 20 pages_above 4096
+holding() { grep -q "^memtouch: holding" "$tess_out/memtouch.txt"; }
+check "48 MiB written, held in a 16 MiB memcg" wait_for 60 holding
+check "pages held in the store" pages_above 4096
 
 kmsg_mark
 check "the store starts failing" sh -c "dmsetup suspend st && dmsetup load st --table '0 $size error' && dmsetup resume st"
+check "the task reads its pages back" kill -USR1 "$(cat /sys/fs/cgroup/vm/cgroup.procs)"
 wait "$holder"
 rc=$?
 check_eq "the task died of SIGBUS (128 + 7), not of bad data" "$rc" 135
+check_eq "and not of the memcg OOM killer" \
+	"$(awk '$1 == "oom_kill" { print $2 }' /sys/fs/cgroup/vm/memory.events)" 0
 check_fails "memtouch never saw a wrong page" grep -q "memtouch: page" "$tess_out/memtouch.txt"
 check "read failures counted" test "$(backend failed)" -gt 0
 check_kmsg "the kernel log says so" "tesseract: read error on store"
