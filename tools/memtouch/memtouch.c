@@ -9,17 +9,22 @@
  * writes every page again with a new version.  Every 8-byte word of page i
  * holds (version << 40 | i << 12 | word index) ^ a salt drawn afresh each
  * run, so a page that comes back from the wrong place, stale, torn, or
- * from an earlier run's memory or disk is caught.  -h sleeps
- * SECONDS after the first pass, holding the memory, before going on.
+ * from an earlier run's memory or disk is caught.  -h holds the memory
+ * after the first pass for SECONDS, or until SIGUSR1 if that comes first,
+ * before going on; it prints "memtouch: holding" when the hold begins, so
+ * that a test can act while the task allocates nothing and then end the
+ * hold itself.
  * Exits 0 when every check passed, 1 on a mismatch, 2 on bad arguments.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAGE 4096UL
@@ -59,6 +64,19 @@ static size_t check(const uint64_t *mem, size_t pages, uint64_t version)
 	return bad;
 }
 
+/* SIGUSR1, blocked from the start: one sent early is pending, not lost. */
+static sigset_t end_hold;
+
+/* Hold the memory for @seconds or until SIGUSR1. */
+static void hold_memory(unsigned int seconds)
+{
+	struct timespec left = { .tv_sec = seconds };
+
+	printf("memtouch: holding\n");
+	fflush(stdout);
+	sigtimedwait(&end_hold, NULL, &left);
+}
+
 static int print_usage(void)
 {
 	fputs("usage: memtouch [-h SECONDS] MIB PASSES\n", stderr);
@@ -89,6 +107,10 @@ int main(int argc, char **argv)
 		perror("memtouch: getrandom");
 		return 1;
 	}
+	sigemptyset(&end_hold);
+	sigaddset(&end_hold, SIGUSR1);
+	if (hold)
+		sigprocmask(SIG_BLOCK, &end_hold, NULL);
 	pages = (size_t)mib * (1 << 20) / PAGE;
 	mem = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -101,7 +123,7 @@ int main(int argc, char **argv)
 			bad += check(mem, pages, v - 1);
 		fill(mem, pages, v);
 		if (v == 1 && hold)
-			sleep(hold);
+			hold_memory(hold);
 	}
 	bad += check(mem, pages, passes);
 	printf("memtouch: %zu pages, %ld passes, %zu bad\n", pages, passes, bad);
