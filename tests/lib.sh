@@ -92,7 +92,11 @@ status_field() { dmsetup status "$1" | awk -v n="$2" '{ print $(n + 3) }'; }
 MEMTOUCH=$tess_top/tools/memtouch/memtouch
 
 # in_memcg NAME MAX CMD...: run CMD in memory cgroup NAME (created if
-# needed) limited to MAX bytes of memory (memory.max).
+# needed) limited to MAX bytes of memory (memory.max).  In UML, a charge
+# under memory.max is OOM-killed whenever every page of the cgroup is under
+# writeback for longer than its 16 reclaim passes take (vmscan does not wait
+# for writeback in cgroup v2 reclaim, and the one throttle is skipped on a
+# node this size): use it only where the hard limit is the point.
 in_memcg() { _in_memcg memory.max "$@"; }
 
 # in_memcg_high NAME HIGH CMD...: the same, throttled above HIGH bytes

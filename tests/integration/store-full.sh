@@ -8,7 +8,7 @@ check_eq "2047 blocks besides the superblock" "$(store_stat blocks)" 2047
 check "mkswap" mkswap -q /dev/ubdb
 check "swapon" swapon /dev/ubdb
 
-in_memcg vm 16M "$MEMTOUCH" -h 4 48 2 > "$tess_out/memtouch.txt" 2>&1 &
+in_memcg_high vm 16M "$MEMTOUCH" -h 4 48 2 > "$tess_out/memtouch.txt" 2>&1 &
 holder=$!
 store_full() { [ "$(store_stat free)" -eq 0 ]; }
 check "the store fills up" wait_for 20 store_full
@@ -16,7 +16,7 @@ check "48 MiB in a 16 MiB memcg over a full store, verified" wait "$holder"
 check "pages that did not fit were declined" test "$(backend declined)" -gt 1024
 check "and the store was used" test "$(backend stored)" -gt 1024
 check_eq "no store I/O failed" "$(backend failed)" 0
-check "lift the memcg limit" sh -c "echo max > /sys/fs/cgroup/vm/memory.max"
+check "lift the memcg limit" sh -c "echo max > /sys/fs/cgroup/vm/memory.high"
 check "swapoff" swapoff /dev/ubdb
 check_eq "the store is empty again" "$(store_stat free)" 2047
 check "rmmod" rmmod dm_tesseract

@@ -16,7 +16,7 @@ vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 pswpout=$(vmstat pswpout) pswpin=$(vmstat pswpin)
 
 # 48 MiB touched three times in a 16 MiB memory cgroup: real host swapping.
-check "48 MiB in a 16 MiB memcg, pattern verified" in_memcg vm 16M "$MEMTOUCH" 48 3
+check "48 MiB in a 16 MiB memcg, pattern verified" in_memcg_high vm 16M "$MEMTOUCH" 48 3
 check_eq "stored pages count as pswpout" "$(( $(vmstat pswpout) - pswpout ))" "$(backend stored)"
 check_eq "loaded pages count as pswpin" "$(( $(vmstat pswpin) - pswpin ))" "$(backend loaded)"
 check "pages went to the store" test "$(backend stored)" -gt 4096
@@ -32,11 +32,11 @@ check "process exit frees the entries" test "$(backend pages)" -lt 256
 check "and their blocks" test $((blocks - $(store_stat free))) -eq "$(backend pages)"
 
 # Hold swapped-out pages: rmmod must be refused, swapoff brings them back.
-in_memcg vm 16M "$MEMTOUCH" -h 6 48 2 > "$tess_out/memtouch-hold.txt" 2>&1 &
+in_memcg_high vm 16M "$MEMTOUCH" -h 6 48 2 > "$tess_out/memtouch-hold.txt" 2>&1 &
 holder=$!
 check "pages held in the store" wait_for 20 pages_above 4096
 check_fails "rmmod refused while the store holds pages" rmmod dm_tesseract
-check "lift the memcg limit, as before a swapoff" sh -c "echo max > /sys/fs/cgroup/vm/memory.max"
+check "lift the memcg limit, as before a swapoff" sh -c "echo max > /sys/fs/cgroup/vm/memory.high"
 check "swapoff" swapoff /dev/ubdb
 check_eq "swapoff leaves the store empty" "$(backend pages)" 0
 check_eq "all blocks free after swapoff" "$(store_stat free)" "$blocks"
