@@ -17,7 +17,10 @@
  * keep, verify, either, read and patch with pwrite()/pread(), linux-aio
  * or io_uring (raw system calls, as vmsim does); --fsync calls fsync()
  * after a write; --dsync opens DEV with O_DSYNC; --buffered opens it
- * without O_DIRECT (writes only: keep and patch).
+ * without O_DIRECT (writes only: keep and patch); --prot-none makes the
+ * buffer of write or keep PROT_NONE just before the I/O, which must then
+ * fail with EFAULT; --nonblock opens DEV with O_NONBLOCK, so that io_uring
+ * first tries the I/O without blocking (IOCB_NOWAIT).
  *
  * write fills PAGES anonymous pages with stamps of disk pages FIRST..,
  * pushes them out to swap with MADV_PAGEOUT, waits until the kernel shows
@@ -316,6 +319,7 @@ static int io_do(int fd, int write, void *buf, size_t len, off_t off)
 
 /* --fsync: make a write durable, or say why not. */
 static int want_fsync;
+static int prot_none;	/* --prot-none: write from a PROT_NONE buffer */
 
 static int sync_after_write(int fd)
 {
@@ -490,6 +494,10 @@ static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
 	if (mode != KEEP && mode != SPLICE_DIRTY)
 		swapped = count_swapped(mem, pages);
 	resident = pages - swapped;
+	if (prot_none && mprotect(mem, pages * PAGE, PROT_NONE)) {
+		perror("swapwrite: mprotect");
+		return 1;
+	}
 	cost_start(&cost);
 	if (in >= 0) {
 		n = splice_out(in, fd, pages * PAGE, first * PAGE);
@@ -651,7 +659,8 @@ static int print_usage(void)
 		"       swapwrite [OPTION...] read DEV FIRST PAGES SEED\n"
 		"       swapwrite readv DEV FIRST PAGES SEED\n"
 		"       swapwrite [OPTION...] patch DEV SECTOR SECTORS SEED\n"
-		"options: --submit pwrite|aio|io_uring, --fsync, --dsync, --buffered\n");
+		"options: --submit pwrite|aio|io_uring, --fsync, --dsync, --buffered,\n"
+		"         --prot-none, --nonblock\n");
 	return 2;
 }
 
@@ -693,6 +702,10 @@ int main(int argc, char **argv)
 		options++;
 		if (!strcmp(argv[1], "--fsync")) {
 			want_fsync = 1;
+		} else if (!strcmp(argv[1], "--prot-none")) {
+			prot_none = 1;
+		} else if (!strcmp(argv[1], "--nonblock")) {
+			flags |= O_NONBLOCK;
 		} else if (!strcmp(argv[1], "--dsync")) {
 			flags |= O_DSYNC;
 		} else if (!strcmp(argv[1], "--buffered")) {
