@@ -40,7 +40,7 @@ tools: tools/memtouch/memtouch tools/vmsim/vmsim tools/swapwrite/swapwrite
 tools/memtouch/memtouch: tools/memtouch/memtouch.c
 	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
-tools/swapwrite/swapwrite: tools/swapwrite/swapwrite.c
+tools/swapwrite/swapwrite: tools/swapwrite/swapwrite.c tests/kvmlike/kvmlike.h
 	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 tools/vmsim/vmsim: tools/vmsim/vmsim.c
