@@ -15,7 +15,7 @@ KDIR = $(shell $(KERNEL_SH) dir)/build
 help:
 	@echo "make deps        install build and test dependencies (apt), idempotent"
 	@echo "make kernel      build the patched UML kernel (cached)"
-	@echo "make modules     build dm-tesseract.ko against it"
+	@echo "make modules     build dm-tesseract.ko (and the test modules) against it"
 	@echo "make tools       build the test and benchmark programs"
 	@echo "make kunit       KUnit suites, in UML"
 	@echo "make check       integration tests, in UML"
@@ -40,7 +40,7 @@ tools: tools/memtouch/memtouch tools/vmsim/vmsim tools/swapwrite/swapwrite
 tools/memtouch/memtouch: tools/memtouch/memtouch.c
 	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
-tools/swapwrite/swapwrite: tools/swapwrite/swapwrite.c
+tools/swapwrite/swapwrite: tools/swapwrite/swapwrite.c tests/kvmlike/kvmlike.h
 	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 tools/vmsim/vmsim: tools/vmsim/vmsim.c
@@ -72,7 +72,8 @@ bench: modules tools
 checkpatch: kernel
 	@$(KDIR)/../src/scripts/checkpatch.pl --strict --no-tree --quiet \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \
-		$(filter-out %.mod.c,$(wildcard dm-tesseract/*.[ch] tools/*/*.c))
+		$(filter-out %.mod.c,$(wildcard dm-tesseract/*.[ch] tools/*/*.c \
+		tests/kvmlike/*.[ch]))
 
 sparse: kernel
 	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um C=2 modules

@@ -45,6 +45,13 @@ static bool tess_rc_drop(struct tess_reconcile *rc, u64 disk, u64 store,
 	return dropped;
 }
 
+static bool tess_rc_decline(struct tess_reconcile *rc,
+			    enum tess_rc_decline why)
+{
+	atomic64_inc(&rc->counters.declined[why]);
+	return false;
+}
+
 /*
  * Remap the block at @sector of the target onto the store block of @e,
  * whose content the caller keeps from changing meanwhile.  Any context.
@@ -58,9 +65,9 @@ static bool tess_rc_remap(struct tess_reconcile *rc, sector_t sector,
 	int r;
 
 	if (sector + TESS_SECTORS_PER_BLOCK > rc->ti->len)
-		return false;
+		return tess_rc_decline(rc, TESS_DECLINE_RANGE);
 	if (!tess_backend_hold(e, &store))
-		return false;
+		return tess_rc_decline(rc, TESS_DECLINE_NOT_STORED);
 
 	spin_lock_irqsave(&rc->lock, flags);
 	r = tess_remap_set(&rc->map, tess_block_of(sector), store,
@@ -73,19 +80,50 @@ static bool tess_rc_remap(struct tess_reconcile *rc, sector_t sector,
 
 	if (r) {
 		tess_alloc_put(tess_rc_alloc(rc), store);
-		return false;
+		return tess_rc_decline(rc, TESS_DECLINE_NO_MEMORY);
 	}
 	atomic64_inc(&rc->counters.reconciled);
 	return true;
 }
 
+/* The hook's ->remap(): under the PTE lock, interrupts on. */
 static bool tess_rc_hook_remap(struct blk_dio_hook *hook, sector_t sector,
-			       swp_entry_t e)
+			       swp_entry_t e, enum blk_dio_page kind)
 {
 	struct tess_reconcile *rc = container_of(hook, struct tess_reconcile,
 						 hook);
 
-	return tess_rc_remap(rc, sector, e);
+	atomic64_inc(&rc->counters.offered[kind]);
+	if (!tess_rc_remap(rc, sector, e))
+		return false;
+	atomic64_inc(&rc->counters.taken[kind]);
+	return true;
+}
+
+/*
+ * The hook's ->prepare() and ->finish(), around each run it walks: reserve
+ * the remap map's slots of the run's blocks, sleeping, so that
+ * tess_rc_remap() allocates nothing under the PTE lock, when allocating is
+ * least likely to work (the host is swapping); then release what was not
+ * used.  mmap_lock is held for read.
+ */
+static void tess_rc_hook_prepare(struct blk_dio_hook *hook, sector_t sector,
+				 unsigned int nr_pages)
+{
+	struct tess_reconcile *rc = container_of(hook, struct tess_reconcile,
+						 hook);
+
+	tess_remap_reserve(&rc->map, tess_block_of(sector), nr_pages,
+			   GFP_KERNEL);
+}
+
+static void tess_rc_hook_finish(struct blk_dio_hook *hook, sector_t sector,
+				unsigned int nr_pages)
+{
+	struct tess_reconcile *rc = container_of(hook, struct tess_reconcile,
+						 hook);
+
+	tess_remap_release(&rc->map, tess_block_of(sector), nr_pages);
 }
 
 /*
@@ -121,6 +159,8 @@ static bool tess_rc_take(struct tess_reconcile *rc, sector_t sector,
 	if (tess_rc_swap_folio(folio) && swap_folio_entry_in_use(folio))
 		taken = tess_rc_remap(rc, sector, folio->swap);
 	folio_unlock(folio);
+	if (taken)
+		atomic64_inc(&rc->counters.fallback);
 	return taken;
 }
 
@@ -539,29 +579,47 @@ static void tess_rc_write_back(struct tess_reconcile *rc)
 		DMINFO("%s: %llu remapped blocks copied home", name, nr);
 }
 
+/* Read by status at any time: one word, no lock. */
+static void tess_rc_set_state(struct tess_reconcile *rc,
+			      enum tess_rc_state state)
+{
+	WRITE_ONCE(rc->state, state);
+}
+
 void tess_rc_start(struct tess_reconcile *rc, bool enabled)
 {
 	struct mapped_device *md = dm_table_get_md(rc->ti->table);
 	const char *name = dm_table_device_name(rc->ti->table);
 	int r;
 
-	if (!enabled || !rc->store || rc->hooked)
+	if (rc->hooked)
 		return;
+	if (!enabled) {
+		tess_rc_set_state(rc, TESS_RC_OFF);
+		return;
+	}
+	if (!rc->store) {
+		tess_rc_set_state(rc, TESS_RC_NO_STORE);
+		return;
+	}
 	if (rc->ti->begin || dm_table_get_size(rc->ti->table) != rc->ti->len) {
 		DMWARN("%s: reconciliation needs the target to span the device",
 		       name);
+		tess_rc_set_state(rc, TESS_RC_PARTIAL);
 		return;
 	}
 	r = blk_dio_hook_register(dm_disk(md), &rc->hook);
 	if (r) {
 		DMWARN("%s: cannot take the write hook (%d): not reconciling",
 		       name, r);
+		tess_rc_set_state(rc, TESS_RC_HOOK_BUSY);
 		return;
 	}
 	WRITE_ONCE(rc->hooked, true);
+	tess_rc_set_state(rc, TESS_RC_HOOKED);
 }
 
-void tess_rc_stop(struct tess_reconcile *rc)
+void tess_rc_unhook(struct tess_reconcile *rc)
 {
 	struct mapped_device *md = dm_table_get_md(rc->ti->table);
 
@@ -569,6 +627,12 @@ void tess_rc_stop(struct tess_reconcile *rc)
 		blk_dio_hook_unregister(dm_disk(md), &rc->hook);
 		WRITE_ONCE(rc->hooked, false);
 	}
+	tess_rc_set_state(rc, TESS_RC_SUSPENDED);
+}
+
+void tess_rc_stop(struct tess_reconcile *rc)
+{
+	tess_rc_unhook(rc);
 	flush_workqueue(rc->wq);
 	tess_rc_write_back(rc);
 }
@@ -579,6 +643,9 @@ int tess_rc_init(struct tess_reconcile *rc, struct dm_target *ti,
 	rc->ti = ti;
 	rc->store = tess_backend_store();
 	rc->hook.remap = tess_rc_hook_remap;
+	rc->hook.prepare = tess_rc_hook_prepare;
+	rc->hook.finish = tess_rc_hook_finish;
+	tess_rc_set_state(rc, TESS_RC_SUSPENDED);
 	spin_lock_init(&rc->lock);
 	atomic_set(&rc->dropping, 0);
 	atomic_set(&rc->deferring, 0);
@@ -614,21 +681,50 @@ void tess_rc_exit(struct tess_reconcile *rc)
 	tess_remap_destroy(&rc->map);
 }
 
+static const char * const tess_rc_state_names[] = {
+	[TESS_RC_SUSPENDED] = "suspended",
+	[TESS_RC_HOOKED] = "reconciling",
+	[TESS_RC_OFF] = "off",
+	[TESS_RC_NO_STORE] = "no_store",
+	[TESS_RC_PARTIAL] = "partial_device",
+	[TESS_RC_HOOK_BUSY] = "hook_busy",
+};
+
 unsigned int tess_rc_status(struct tess_reconcile *rc, char *result,
 			    unsigned int maxlen, unsigned int sz)
 {
 	struct tess_rc_counters *c = &rc->counters;
 	s64 reconciled = atomic64_read(&c->reconciled);
+	unsigned int i;
 
 	DMEMIT("%lld %lld %lld %lld %lld ", atomic64_read(&c->remapped),
 	       reconciled, reconciled * TESS_BLOCK_SIZE,
 	       atomic64_read(&c->redirected), atomic64_read(&c->overwritten));
+	DMEMIT("%s %lld %lld %lld %lld %lld ",
+	       tess_rc_state_names[READ_ONCE(rc->state)],
+	       atomic64_read(&c->offered[BLK_DIO_SWAP_PTE]),
+	       atomic64_read(&c->taken[BLK_DIO_SWAP_PTE]),
+	       atomic64_read(&c->offered[BLK_DIO_SWAP_CACHE]),
+	       atomic64_read(&c->taken[BLK_DIO_SWAP_CACHE]),
+	       atomic64_read(&c->fallback));
+	for (i = 0; i < ARRAY_SIZE(c->declined); i++)
+		DMEMIT("%lld ", atomic64_read(&c->declined[i]));
 	return sz;
 }
 
 void tess_rc_reset_counters(struct tess_reconcile *rc)
 {
-	atomic64_set(&rc->counters.reconciled, 0);
-	atomic64_set(&rc->counters.redirected, 0);
-	atomic64_set(&rc->counters.overwritten, 0);
+	struct tess_rc_counters *c = &rc->counters;
+	unsigned int i;
+
+	atomic64_set(&c->reconciled, 0);
+	atomic64_set(&c->redirected, 0);
+	atomic64_set(&c->overwritten, 0);
+	atomic64_set(&c->fallback, 0);
+	for (i = 0; i < ARRAY_SIZE(c->offered); i++) {
+		atomic64_set(&c->offered[i], 0);
+		atomic64_set(&c->taken[i], 0);
+	}
+	for (i = 0; i < ARRAY_SIZE(c->declined); i++)
+		atomic64_set(&c->declined[i], 0);
 }

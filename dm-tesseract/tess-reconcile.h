@@ -22,6 +22,9 @@
  * references on the blocks they read before a remap can go away.  It is
  * taken with interrupts off, inside the page-table lock (the hook), and
  * outside the xarray and allocator locks.  @deferred is also under @lock.
+ * The hook cannot allocate there: before each run of pages it walks, it
+ * reserves the run's slots of the map, sleeping (its ->prepare()), and
+ * releases what it did not fill after (->finish()).
  *
  * A copy home must not land after a write that went home before it: the
  * worker waits for @dropping to reach zero before copying, and a write
@@ -42,12 +45,35 @@
 struct dm_kcopyd_client;
 struct tess_store;
 
+/* Why a page offered by the hook, or seen by the fallback, was declined. */
+enum tess_rc_decline {
+	TESS_DECLINE_NOT_STORED,	/* its entry is not in the store */
+	TESS_DECLINE_NO_MEMORY,		/* no room in the remap map */
+	TESS_DECLINE_RANGE,		/* beyond the end of the target */
+	TESS_DECLINE_NR
+};
+
 /* Counters, as tess_rc_status() reports them after the pass-through ones. */
 struct tess_rc_counters {
 	atomic64_t remapped;	/* blocks remapped now (not reset) */
-	atomic64_t reconciled;	/* pages of guest writes taken by the hook */
+	atomic64_t reconciled;	/* pages of guest writes remapped, any way */
 	atomic64_t redirected;	/* reads (pieces of) sent to the store */
 	atomic64_t overwritten;	/* remaps dropped by writes and discards */
+	/* Pages the hook offered and took, by enum blk_dio_page. */
+	atomic64_t offered[BLK_DIO_SWAP_CACHE + 1];
+	atomic64_t taken[BLK_DIO_SWAP_CACHE + 1];
+	atomic64_t fallback;	/* pages remapped by the fallback */
+	atomic64_t declined[TESS_DECLINE_NR];
+};
+
+/* Whether the target reconciles, and if not, why; in status. */
+enum tess_rc_state {
+	TESS_RC_SUSPENDED,	/* not resumed */
+	TESS_RC_HOOKED,		/* owns the write hook: reconciling */
+	TESS_RC_OFF,		/* no_reconcile */
+	TESS_RC_NO_STORE,	/* the module has no store */
+	TESS_RC_PARTIAL,	/* the target does not span its device */
+	TESS_RC_HOOK_BUSY,	/* another owner holds the device's hook */
 };
 
 /* The O_DIRECT write hook offers pages, the store keeps 4 KiB blocks. */
@@ -58,6 +84,7 @@ struct tess_reconcile {
 	struct tess_store *store;	/* NULL: the module has no store */
 	struct blk_dio_hook hook;
 	bool hooked;			/* hook registered (resume..suspend) */
+	enum tess_rc_state state;	/* set by tess_rc_start(), _stop() */
 	spinlock_t lock;		/* see above */
 	struct tess_remap map;
 	struct bio_list deferred;	/* writes and discards over remaps */
@@ -85,11 +112,21 @@ int tess_rc_init(struct tess_reconcile *rc, struct dm_target *ti,
 		 char **error);
 void tess_rc_exit(struct tess_reconcile *rc);
 
-/* Resume: take the hook if @enabled and there is a store. */
+/*
+ * Resume (and presuspend_undo): take the hook if @enabled, there is a
+ * store and the target spans its device; the status says which.
+ */
 void tess_rc_start(struct tess_reconcile *rc, bool enabled);
 /*
- * Postsuspend: release the hook, copy every remapped block home and flush
- * the data device.
+ * Presuspend: release the hook while I/O still flows.  Unregistering
+ * waits for the hook's calls in flight, which may sleep in allocation and
+ * in MMU notifiers, so it must not wait behind I/O that a suspended
+ * device holds.
+ */
+void tess_rc_unhook(struct tess_reconcile *rc);
+/*
+ * Postsuspend: release the hook if still held, copy every remapped block
+ * home and flush the data device.
  */
 void tess_rc_stop(struct tess_reconcile *rc);
 

@@ -57,6 +57,37 @@ static void tess_remap_any_test(struct kunit *test)
 	tess_remap_destroy(&rm);
 }
 
+/*
+ * Reserved slots read as unmapped everywhere, take a remap, and release
+ * leaves remaps alone and the map empty otherwise.
+ */
+static void tess_remap_reserve_test(struct kunit *test)
+{
+	struct tess_remap rm;
+	bool had_old;
+	u64 s, old;
+
+	tess_remap_init(&rm);
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 102, 9, GFP_NOWAIT, &old,
+					     &had_old), 0);
+	tess_remap_reserve(&rm, 100, 4, GFP_KERNEL);
+	KUNIT_EXPECT_FALSE(test, tess_remap_get(&rm, 100, &s));
+	KUNIT_EXPECT_FALSE(test, tess_remap_any(&rm, 100, 101));
+	KUNIT_EXPECT_TRUE(test, tess_remap_get(&rm, 102, &s));
+	KUNIT_EXPECT_EQ(test, s, 9ULL);
+	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 1ULL);
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 101, 5, GFP_NOWAIT, &old,
+					     &had_old), 0);
+	KUNIT_EXPECT_FALSE(test, had_old);
+	tess_remap_release(&rm, 100, 4);
+	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 2ULL);
+	KUNIT_EXPECT_TRUE(test, tess_remap_clear(&rm, 101, &s));
+	KUNIT_EXPECT_EQ(test, s, 5ULL);
+	KUNIT_EXPECT_TRUE(test, tess_remap_clear(&rm, 102, &s));
+	KUNIT_EXPECT_TRUE(test, xa_empty(&rm.map));
+	tess_remap_destroy(&rm);
+}
+
 #define MAX_MAPS 4
 #define MAX_EXT 4
 
@@ -126,6 +157,7 @@ static void tess_remap_plan_test(struct kunit *test)
 static struct kunit_case tess_remap_cases[] = {
 	KUNIT_CASE(tess_remap_map_test),
 	KUNIT_CASE(tess_remap_any_test),
+	KUNIT_CASE(tess_remap_reserve_test),
 	KUNIT_CASE_PARAM(tess_remap_plan_test, plan_gen_params),
 	{}
 };

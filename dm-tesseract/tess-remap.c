@@ -44,6 +44,26 @@ int tess_remap_set(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp,
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_set);
 
+void tess_remap_reserve(struct tess_remap *rm, u64 first, unsigned int nr,
+			gfp_t gfp)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (xa_reserve_irq(&rm->map, first + i, gfp))
+			break;
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_remap_reserve);
+
+void tess_remap_release(struct tess_remap *rm, u64 first, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		xa_cmpxchg_irq(&rm->map, first + i, XA_ZERO_ENTRY, NULL, 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_remap_release);
+
 bool tess_remap_get(struct tess_remap *rm, u64 disk, u64 *store)
 {
 	return tess_xa_load(&rm->map, disk, store);

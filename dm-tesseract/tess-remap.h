@@ -39,6 +39,16 @@ void tess_remap_destroy(struct tess_remap *rm);
  */
 int tess_remap_set(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp,
 		   u64 *old, bool *had_old);
+/*
+ * Reserve the slots of disk blocks [@first, @first + @nr) that are empty,
+ * so that tess_remap_set() there needs no allocation; process context, may
+ * sleep with @gfp.  Best effort: a slot it could not reserve is allocated
+ * by tess_remap_set() as usual.  Reserved slots read as unmapped.
+ */
+void tess_remap_reserve(struct tess_remap *rm, u64 first, unsigned int nr,
+			gfp_t gfp);
+/* Release the slots of [@first, @first + @nr) still reserved; any context. */
+void tess_remap_release(struct tess_remap *rm, u64 first, unsigned int nr);
 /* Look up @disk; any context. */
 bool tess_remap_get(struct tess_remap *rm, u64 disk, u64 *store);
 /* Unmap @disk; any context.  True and *@store if it was mapped. */

@@ -211,6 +211,13 @@ static void tess_resume(struct dm_target *ti)
 	tess_rc_start(&tt->rc, tt->features.reconcile);
 }
 
+static void tess_presuspend(struct dm_target *ti)
+{
+	struct tess_target *tt = ti->private;
+
+	tess_rc_unhook(&tt->rc);
+}
+
 static void tess_postsuspend(struct dm_target *ti)
 {
 	struct tess_target *tt = ti->private;
@@ -318,6 +325,8 @@ static struct target_type tess_target_type = {
 	.dtr = tess_dtr,
 	.map = tess_map,
 	.end_io = tess_end_io,
+	.presuspend = tess_presuspend,
+	.presuspend_undo = tess_resume,
 	.postsuspend = tess_postsuspend,
 	.resume = tess_resume,
 	.status = tess_status,

@@ -13,14 +13,20 @@ dmsetup create tess --table "0 $size tesseract /dev/ubda"
 progress "filling 128 MiB of the data device"
 dd if=/dev/urandom of=/dev/ubda bs=1M count=128 oflag=direct status=none
 
+# io_uring too: dm-linear supports NOWAIT, so io_uring issues inline to
+# it, while a tesseract device sends every I/O through io_uring's workers.
 export RUNTIME=${BENCH_RUNTIME:-5}
 for round in $(seq "${BENCH_ROUNDS:-5}"); do
-	for job in randread randwrite; do
-		for dev in lin tess; do
-			progress "round $round: $job-4k on $dev (${RUNTIME}s)"
-			DEV=/dev/mapper/$dev fio --output-format=json \
-				--output="$tess_out/$job-$dev-$round.json" \
-				"$tess_top/tools/fio/$job-4k.fio"
+	for engine in libaio io_uring; do
+		suffix=; [ "$engine" = libaio ] || suffix=_uring
+		for job in randread randwrite; do
+			for dev in lin tess; do
+				progress "round $round: $job-4k $engine on $dev (${RUNTIME}s)"
+				DEV=/dev/mapper/$dev ENGINE=$engine fio \
+					--output-format=json \
+					--output="$tess_out/$job$suffix-$dev-$round.json" \
+					"$tess_top/tools/fio/$job-4k.fio"
+			done
 		done
 	done
 done

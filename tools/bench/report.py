@@ -35,18 +35,21 @@ def passthrough(outdir):
     rounds = max(len(v) for v in runs.values())
 
     print()
-    print("Target, no remaps: fio 4 KiB random I/O, O_DIRECT, libaio qd32, "
-          "%d rounds, each tesseract run right after its dm-linear run" % rounds)
-    print("%-18s %10s %10s %8s %17s" % ("median", "dm-linear", "tesseract",
+    print("Target, no remaps: fio 4 KiB random I/O, O_DIRECT, qd32 (libaio; "
+          "_uring: io_uring), %d rounds, each tesseract run right after its "
+          "dm-linear run" % rounds)
+    print("%-22s %10s %10s %8s %17s" % ("median", "dm-linear", "tesseract",
                                        "ratio", "round ratios"))
     worst = 1e9
-    for job in ("randread", "randwrite"):
+    for job in ("randread", "randwrite", "randread_uring", "randwrite_uring"):
+        if (job, "lin") not in runs:
+            continue
         lin, tess = runs[(job, "lin")], runs[(job, "tess")]
         # Paired by round: the two runs of a round share the machine's mood.
         ratios = sorted(tess[r] / lin[r] for r in lin if r in tess)
         ratio = statistics.median(ratios)
         worst = min(worst, ratio)
-        print("%-18s %10.0f %10.0f %7.1f%% %7.1f%%..%5.1f%%" % (
+        print("%-22s %10.0f %10.0f %7.1f%% %7.1f%%..%5.1f%%" % (
             job + "-4k IOPS", statistics.median(lin.values()),
             statistics.median(tess.values()), 100 * ratio,
             100 * ratios[0], 100 * ratios[-1]))
@@ -186,6 +189,13 @@ def double(outdir):
                     / r["guest"]["page_outs"]
                     if r["target"] and r["guest"]["page_outs"] else None),
          "%12.1f", None),
+        ("  taken from swap PTEs", target("taken_swap_pte"), "%12.0f", None),
+        ("  taken from swap-cache pages", target("taken_swap_cache"),
+         "%12.0f", None),
+        ("  taken by the fallback", target("taken_fallback"), "%12.0f",
+         None),
+        ("  offered, declined: not stored",
+         target("declined_not_stored"), "%12.0f", None),
         ("redirected reads", target("redirected_reads"), "%12.0f", None),
         ("overwritten remaps", target("overwritten_remaps"), "%12.0f", None),
         ("remapped blocks at end", target("remapped_blocks"), "%12.0f", None),
@@ -221,7 +231,7 @@ def double(outdir):
 # Results each part must have per round, when it ran (its directory
 # exists): (glob, how many files per round, environment variable).
 EXPECTED = {
-    "passthrough": ("*.json", 4, "BENCH_ROUNDS"),
+    "passthrough": ("*.json", 8, "BENCH_ROUNDS"),
     "swap": ("swap-*.json", 2, "BENCH_ROUNDS"),
     "double": ("vmsim-*.json", 2, "BENCH_VMSIM_ROUNDS"),
 }

@@ -12,12 +12,17 @@
  *   swapwrite [OPTION...] read   DEV FIRST PAGES SEED
  *   swapwrite readv  DEV FIRST PAGES SEED
  *   swapwrite [OPTION...] patch  DEV SECTOR SECTORS SEED
+ *   swapwrite [OPTION...] kvmwrite DEV FIRST PAGES OLD_SEED SEED
  *
  * Options: --submit pwrite|aio|io_uring issues the one I/O of write,
  * keep, verify, either, read and patch with pwrite()/pread(), linux-aio
  * or io_uring (raw system calls, as vmsim does); --fsync calls fsync()
  * after a write; --dsync opens DEV with O_DSYNC; --buffered opens it
- * without O_DIRECT (writes only: keep and patch).
+ * without O_DIRECT (writes only: keep and patch); --prot-none makes the
+ * buffer of write or keep PROT_NONE just before the I/O, which must then
+ * fail with EFAULT; --nonblock opens DEV with O_NONBLOCK, so that io_uring
+ * first tries the I/O without blocking (IOCB_NOWAIT); --fork and --hold
+ * ref|pin are kvmwrite's (below).
  *
  * write fills PAGES anonymous pages with stamps of disk pages FIRST..,
  * pushes them out to swap with MADV_PAGEOUT, waits until the kernel shows
@@ -53,6 +58,28 @@
  * "short"; CALL pwrite, pread, aio, io_uring, splice, preadv or fsync),
  * after write's report.  Exits 0 on success, 1 on an I/O error or a
  * mismatch, 2 on bad arguments.
+ *
+ * kvmwrite is a guest writing a page to its disk after writing it in RAM,
+ * under KVM, once the host swapped the page out and in again: it fills
+ * PAGES pages with the stamps of OLD_SEED, swaps them out as write does,
+ * reads every page back in (so each PTE is present, writable and clean,
+ * and its folio clean in the swap cache), has /dev/kvmlike (the test
+ * module tests/kvmlike) write the stamps of SEED into them as a vCPU
+ * would, through a kernel mapping, telling the page's dirtiness only when
+ * its MMU notifier sees the range invalidated, then writes the buffer to
+ * DEV at page FIRST with one O_DIRECT I/O and reads it back.  --fork: a
+ * child forked after the swap-out reads the pages in too, so that they
+ * are mapped by two processes (copy-on-write: kvmlike's FOLL_WRITE breaks
+ * the sharing).  --hold ref|pin: kvmlike keeps a reference (as
+ * kvm_vcpu_map()) or a pin on the pages across the write, and lets them
+ * go, marking them dirty, only after the disk was read back.  It prints
+ * "swapped N clean_swapcache C pswpin K store_read B stale S old O torn T
+ * memory_stale M": pages swapped out after the read-back (0 expected),
+ * pages clean in the swap cache just before the write (/proc/kpageflags),
+ * swap-ins and store bytes read during the write, then disk pages that do
+ * not hold SEED's stamps, of them those holding OLD_SEED's whole, and the
+ * rest; and pages of memory that do not hold SEED's.  Exits 1 if any page
+ * is stale.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,15 +90,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include "../../tests/kvmlike/kvmlike.h"
 
 #define PAGE 4096UL
 #define WORDS (PAGE / sizeof(uint64_t))
 #define PM_SWAP (UINT64_C(1) << 62)
+#define PM_PRESENT (UINT64_C(1) << 63)
+#define PM_PFN ((UINT64_C(1) << 55) - 1)
+#define KPF_DIRTY 4
+#define KPF_SWAPCACHE 13
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static uint64_t stamp(uint64_t seed, uint64_t page, uint64_t w)
@@ -106,6 +141,40 @@ static size_t count_swapped(const void *mem, size_t pages)
 			n++;
 	}
 	close(fd);
+	return n;
+}
+
+/*
+ * Pages of @mem whose folio is in the swap cache and clean, from the PFNs
+ * of pagemap (root only) and /proc/kpageflags; -1 if they cannot be read.
+ */
+static long count_clean_swapcache(const void *mem, size_t pages)
+{
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	int kf = open("/proc/kpageflags", O_RDONLY);
+	uint64_t e, flags;
+	long n = -1;
+
+	if (pm < 0 || kf < 0)
+		goto out;
+	n = 0;
+	for (size_t p = 0; p < pages; p++) {
+		off_t off = ((uintptr_t)mem / PAGE + p) * sizeof(e);
+
+		if (pread(pm, &e, sizeof(e), off) != sizeof(e) ||
+		    !(e & PM_PRESENT) || !(e & PM_PFN))
+			continue;
+		off = (e & PM_PFN) * sizeof(flags);
+		if (pread(kf, &flags, sizeof(flags), off) == sizeof(flags) &&
+		    flags & (UINT64_C(1) << KPF_SWAPCACHE) &&
+		    !(flags & (UINT64_C(1) << KPF_DIRTY)))
+			n++;
+	}
+out:
+	if (pm >= 0)
+		close(pm);
+	if (kf >= 0)
+		close(kf);
 	return n;
 }
 
@@ -316,6 +385,7 @@ static int io_do(int fd, int write, void *buf, size_t len, off_t off)
 
 /* --fsync: make a write durable, or say why not. */
 static int want_fsync;
+static int prot_none;	/* --prot-none: write from a PROT_NONE buffer */
 
 static int sync_after_write(int fd)
 {
@@ -490,6 +560,10 @@ static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
 	if (mode != KEEP && mode != SPLICE_DIRTY)
 		swapped = count_swapped(mem, pages);
 	resident = pages - swapped;
+	if (prot_none && mprotect(mem, pages * PAGE, PROT_NONE)) {
+		perror("swapwrite: mprotect");
+		return 1;
+	}
 	cost_start(&cost);
 	if (in >= 0) {
 		n = splice_out(in, fd, pages * PAGE, first * PAGE);
@@ -587,6 +661,143 @@ static int do_either(int fd, uint64_t first, size_t pages, uint64_t seed,
 	return bad ? 1 : 0;
 }
 
+/* kvmwrite's variants: --fork, --hold ref|pin. */
+static int kvm_fork;
+static unsigned int kvm_hold;
+
+/*
+ * A child that maps @mem too: it reads every page in (checking it holds
+ * the stamps of @seed), then waits for the parent's end of *@keep to close.
+ */
+static pid_t fork_reader(uint64_t *mem, size_t pages, uint64_t first,
+			 uint64_t seed, int *keep)
+{
+	int ready[2], wait_fd[2];
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(ready) || pipe(wait_fd)) {
+		perror("swapwrite: pipe");
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("swapwrite: fork");
+		return -1;
+	}
+	if (!pid) {
+		close(ready[0]);
+		close(wait_fd[1]);
+		if (!read_back(mem, pages, first, seed, 1) ||
+		    write(ready[1], &c, 1) != 1)
+			_exit(1);
+		/* Until the parent is done: its end of the pipe closes. */
+		while (read(wait_fd[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(wait_fd[0]);
+	if (read(ready[0], &c, 1) != 1) {
+		fprintf(stderr, "swapwrite: the child did not read the pages\n");
+		return -1;
+	}
+	close(ready[0]);
+	*keep = wait_fd[1];
+	return pid;
+}
+
+/*
+ * The guest writes pages in RAM, under KVM, after the host swapped them
+ * out and in, then writes them to its disk (see kvmwrite above).
+ */
+static int do_kvmwrite(int fd, uint64_t first, size_t pages,
+		       uint64_t old_seed, uint64_t seed)
+{
+	size_t len = pages * PAGE, swapped, stale = 0, old = 0, torn = 0;
+	size_t mem_stale = 0;
+	struct kvmlike_range slot;
+	struct kvmlike_write w;
+	uint64_t *mem, *src, *buf;
+	int kvm, keep = -1, ok;
+	struct io_cost cost;
+	long clean;
+	pid_t child = -1;
+
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	src = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED || src == MAP_FAILED ||
+	    posix_memalign((void **)&buf, PAGE, len)) {
+		perror("swapwrite: mmap");
+		return 1;
+	}
+	/* KVM's notifier is there from the VM's creation on. */
+	kvm = open("/dev/kvmlike", O_RDWR);
+	slot = (struct kvmlike_range){ (uintptr_t)mem, len };
+	if (kvm < 0 || ioctl(kvm, KVMLIKE_SET_SLOT, &slot)) {
+		perror("swapwrite: /dev/kvmlike");
+		return 1;
+	}
+	fill(mem, pages, first, old_seed);
+	page_out(mem, pages);
+	if (kvm_fork) {
+		child = fork_reader(mem, pages, first, old_seed, &keep);
+		if (child < 0)
+			return 1;
+	}
+	/* Read faults: present, writable, clean PTEs of swap-cache folios. */
+	if (!read_back(mem, pages, first, old_seed, 1))
+		return 1;
+	swapped = count_swapped(mem, pages);
+
+	fill(src, pages, first, seed);
+	w = (struct kvmlike_write){ (uintptr_t)mem, len, (uintptr_t)src,
+				    kvm_hold, 0 };
+	if (ioctl(kvm, KVMLIKE_WRITE, &w)) {
+		perror("swapwrite: KVMLIKE_WRITE");
+		return 1;
+	}
+	clean = count_clean_swapcache(mem, pages);
+
+	cost_start(&cost);
+	ok = io_do(fd, 1, mem, len, first * PAGE);
+	cost_end(&cost);
+	if (ok)
+		ok = io_do(fd, 0, buf, len, first * PAGE);
+	/* Only now does the holder tell the pages' dirtiness. */
+	if (kvm_hold && ioctl(kvm, KVMLIKE_RELEASE)) {
+		perror("swapwrite: KVMLIKE_RELEASE");
+		ok = 0;
+	}
+	for (size_t p = 0; ok && p < pages; p++) {
+		if (!page_is(mem + p * WORDS, first + p, seed))
+			mem_stale++;
+		if (page_is(buf + p * WORDS, first + p, seed))
+			continue;
+		stale++;
+		if (page_is(buf + p * WORDS, first + p, old_seed))
+			old++;
+		else
+			torn++;
+		if (stale <= 5)
+			fprintf(stderr, "swapwrite: disk page %llu is stale\n",
+				(unsigned long long)(first + p));
+	}
+	if (child > 0) {
+		close(keep);
+		waitpid(child, NULL, 0);
+	}
+	close(kvm);
+	printf("swapped %zu clean_swapcache %ld pswpin %lld store_read %lld ",
+	       swapped, clean, cost.pswpin, cost.store_read);
+	printf("stale %zu old %zu torn %zu memory_stale %zu\n", stale, old,
+	       torn, mem_stale);
+	free(buf);
+	return ok && !stale && !mem_stale ? 0 : 1;
+}
+
 /*
  * Read disk pages FIRST.. into swapped-out memory, as a guest pages in
  * into a frame the host swapped out, and check what arrived.
@@ -651,7 +862,9 @@ static int print_usage(void)
 		"       swapwrite [OPTION...] read DEV FIRST PAGES SEED\n"
 		"       swapwrite readv DEV FIRST PAGES SEED\n"
 		"       swapwrite [OPTION...] patch DEV SECTOR SECTORS SEED\n"
-		"options: --submit pwrite|aio|io_uring, --fsync, --dsync, --buffered\n");
+		"       swapwrite [OPTION...] kvmwrite DEV FIRST PAGES OLD_SEED SEED\n"
+		"options: --submit pwrite|aio|io_uring, --fsync, --dsync, --buffered,\n"
+		"         --prot-none, --nonblock, --fork, --hold ref|pin (kvmwrite)\n");
 	return 2;
 }
 
@@ -665,12 +878,12 @@ static int number(const char *s, unsigned long long *v)
 }
 
 enum cmd { C_WRITE, C_KEEP, C_SPLICE, C_SPLICE_DIRTY, C_VERIFY, C_EITHER,
-	   C_READ, C_READV, C_PATCH };
+	   C_READ, C_READV, C_PATCH, C_KVMWRITE };
 
 static const struct {
 	const char *name;
 	int max_args;	/* after SEED */
-	int is_write, options;
+	int is_write, options;	/* is_write 2: reads too */
 } cmds[] = {
 	[C_WRITE] = { "write", 2, 1, 1 },
 	[C_KEEP] = { "keep", 0, 1, 1 },
@@ -681,22 +894,40 @@ static const struct {
 	[C_READ] = { "read", 0, 0, 1 },
 	[C_READV] = { "readv", 0, 0, 0 },
 	[C_PATCH] = { "patch", 0, 1, 1 },
+	/* Opens DEV for reading too, to read the write back. */
+	[C_KVMWRITE] = { "kvmwrite", 1, 2, 1 },
 };
 
 int main(int argc, char **argv)
 {
 	unsigned long long first, pages, seed, extra[2] = { 0, 0 };
-	int fd, r, flags = O_DIRECT, options = 0, nextra;
+	int fd, r, flags = O_DIRECT, options = 0, kvm_options = 0, nextra;
 	unsigned int c;
 
 	for (; argc > 1 && !strncmp(argv[1], "--", 2); argc--, argv++) {
 		options++;
 		if (!strcmp(argv[1], "--fsync")) {
 			want_fsync = 1;
+		} else if (!strcmp(argv[1], "--prot-none")) {
+			prot_none = 1;
+		} else if (!strcmp(argv[1], "--nonblock")) {
+			flags |= O_NONBLOCK;
 		} else if (!strcmp(argv[1], "--dsync")) {
 			flags |= O_DSYNC;
 		} else if (!strcmp(argv[1], "--buffered")) {
 			flags &= ~O_DIRECT;
+		} else if (!strcmp(argv[1], "--fork")) {
+			kvm_fork = 1;
+			kvm_options++;
+		} else if (!strcmp(argv[1], "--hold") && argc > 2) {
+			argc--, argv++;
+			if (!strcmp(argv[1], "ref"))
+				kvm_hold = KVMLIKE_HOLD_REF;
+			else if (!strcmp(argv[1], "pin"))
+				kvm_hold = KVMLIKE_HOLD_PIN;
+			else
+				return print_usage();
+			kvm_options++;
 		} else if (!strcmp(argv[1], "--submit") && argc > 2) {
 			argc--, argv++;
 			for (c = 0; c < 3; c++)
@@ -717,7 +948,9 @@ int main(int argc, char **argv)
 	if (c == ARRAY_SIZE(cmds))
 		return print_usage();
 	nextra = argc - 6;
-	if (nextra > cmds[c].max_args || (c == C_EITHER && nextra != 1) ||
+	if (nextra > cmds[c].max_args ||
+	    ((c == C_EITHER || c == C_KVMWRITE) && nextra != 1) ||
+	    (kvm_options && c != C_KVMWRITE) ||
 	    (options && !cmds[c].options) || number(argv[3], &first) ||
 	    number(argv[4], &pages) || number(argv[5], &seed) ||
 	    (nextra >= 1 && number(argv[6], &extra[0])) ||
@@ -729,7 +962,8 @@ int main(int argc, char **argv)
 	if (!(flags & O_DIRECT) && c != C_KEEP && c != C_PATCH)
 		return print_usage();	/* page-cache pages are never swapped */
 
-	fd = open(argv[2], (cmds[c].is_write ? O_WRONLY : O_RDONLY) | flags);
+	fd = open(argv[2], (cmds[c].is_write == 2 ? O_RDWR :
+			    cmds[c].is_write ? O_WRONLY : O_RDONLY) | flags);
 	if (fd < 0) {
 		fprintf(stderr, "swapwrite: %s: %s\n", argv[2], strerror(errno));
 		return 1;
@@ -747,6 +981,9 @@ int main(int argc, char **argv)
 		break;
 	case C_PATCH:
 		r = do_patch(fd, first, pages, seed);
+		break;
+	case C_KVMWRITE:
+		r = do_kvmwrite(fd, first, pages, seed, extra[0]);
 		break;
 	default:
 		r = do_write(fd, first, pages, seed, extra[0], extra[1],

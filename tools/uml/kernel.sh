@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the host kernel under test: User-Mode Linux from Debian's
-# linux-source-6.12 package, with the mm-hooks series applied and
-# tests/uml.config merged over the UML defconfig.  With TESS_KERNEL=debug,
+# linux-source-6.12 package, with the mm-hooks series applied, then the
+# test-only series of tests/kernel-patches (what tests need of a kernel that
+# UML lacks; mm-hooks must not depend on it), and tests/uml.config merged
+# over the UML defconfig.  With TESS_KERNEL=debug,
 # tests/uml-debug.config is merged over that too: the debug kernel of
 # `make test-debug` (KASAN, kmemleak, UBSAN, DEBUG_VM, fault injection),
 # cached beside the other.
@@ -43,13 +45,27 @@ pkg_version() {
 		die "$pkg is not installed (run 'make deps')"
 }
 
-patches() {
+# series_patches DIR: the patches DIR/series names, in order.
+series_patches() {
 	local p
-	[ -f "$top/mm-hooks/series" ] || return 0
+	[ -f "$1/series" ] || return 0
 	while read -r p; do
 		case "$p" in ''|'#'*) continue ;; esac
-		echo "$top/mm-hooks/$p"
-	done < "$top/mm-hooks/series"
+		echo "$1/$p"
+	done < "$1/series"
+}
+
+# mm-hooks first, then the test-only patches.
+patches() {
+	series_patches "$top/mm-hooks"
+	series_patches "$top/tests/kernel-patches"
+}
+
+# The series a patch belongs to, for messages: mm-hooks or tests/kernel-patches.
+series_of() {
+	local d
+	d=$(dirname "$1")
+	echo "${d#"$top/"}"
 }
 
 cache_key() {
@@ -59,8 +75,8 @@ cache_key() {
 		cat "${fragments[@]}"
 		local p
 		for p in $(patches); do
-			[ -f "$p" ] || die "mm-hooks/series names a missing patch: $p"
-			echo "patch $(basename "$p")"
+			[ -f "$p" ] || die "$(series_of "$p")/series names a missing patch: $p"
+			echo "patch $(series_of "$p")/$(basename "$p")"
 			cat "$p"
 		done
 	} | sha256sum | cut -c1-16
@@ -74,7 +90,7 @@ apply_patches() {
 	local src=$1 p n=0
 	for p in $(patches); do
 		if ! patch -d "$src" -p1 --forward --batch --quiet < "$p"; then
-			die "mm-hooks patch $(basename "$p") does not apply to $pkg $(pkg_version); refusing to build an unpatched kernel"
+			die "$(series_of "$p") patch $(basename "$p") does not apply to $pkg $(pkg_version); refusing to build an unpatched kernel"
 		fi
 		n=$((n + 1))
 	done
@@ -129,7 +145,7 @@ do_build() {
 	mv "$dir/unpack/$pkg" "$src"
 	rmdir "$dir/unpack"
 	n=$(apply_patches "$src")
-	echo "kernel.sh: applied $n mm-hooks patch(es)" >&2
+	echo "kernel.sh: applied $n patch(es) (mm-hooks, tests/kernel-patches)" >&2
 
 	local mk=(make -s -C "$src" O="$obj" ARCH=um -j"$jobs")
 	if command -v ccache >/dev/null; then
@@ -149,7 +165,7 @@ do_build() {
 		die "kernel build failed; see $dir/build.log"
 	fi
 	version=$("${mk[@]}" kernelrelease)
-	echo "$pkg $(pkg_version) kernel $version, $n mm-hooks patch(es)" > "$dir/built"
+	echo "$pkg $(pkg_version) kernel $version, $n patch(es) (mm-hooks, tests/kernel-patches)" > "$dir/built"
 	echo "kernel.sh: built $(cat "$dir/built")" >&2
 	prune_cache "$dir"
 	echo "$dir"

@@ -632,6 +632,9 @@ static void read_diskstats(const char *dev, unsigned long long *rd,
 /* Reconciliation counters of a tesseract target, as its status has them. */
 struct tstat {
 	unsigned long long remapped, reconciled, rbytes, redirected, overwritten;
+	/* by the kind of page: swap PTE, swap-cache page; then the fallback */
+	unsigned long long offered[2], taken[2], fallback;
+	unsigned long long declined[3];	/* not stored, no memory, range */
 };
 
 /*
@@ -641,7 +644,8 @@ struct tstat {
 static int read_target(const char *dev, struct tstat *t)
 {
 	static const char fmt[] =
-		"%*u %*u %31s %*u %*u %*u %*u %*u %*u %llu %llu %llu %llu %llu";
+		"%*u %*u %31s %*u %*u %*u %*u %*u %*u %llu %llu %llu %llu %llu "
+		"%*s %llu %llu %llu %llu %llu %llu %llu %llu";
 	char cmd[512], line[512], type[32];
 	FILE *f;
 	int n = 0, lines = 0;
@@ -656,8 +660,11 @@ static int read_target(const char *dev, struct tstat *t)
 	while (fgets(line, sizeof(line), f))
 		if (!lines++)
 			n = sscanf(line, fmt, type, &t->remapped, &t->reconciled,
-				   &t->rbytes, &t->redirected, &t->overwritten);
-	if (pclose(f) || lines != 1 || n != 6 || strcmp(type, "tesseract"))
+				   &t->rbytes, &t->redirected, &t->overwritten,
+				   &t->offered[0], &t->taken[0], &t->offered[1],
+				   &t->taken[1], &t->fallback, &t->declined[0],
+				   &t->declined[1], &t->declined[2]);
+	if (pclose(f) || lines != 1 || n != 14 || strcmp(type, "tesseract"))
 		return -1;
 	return 0;
 }
@@ -861,6 +868,14 @@ static void report_target(const struct tstat *t0, const struct tstat *t)
 	json_u64("redirected_reads", t->redirected - t0->redirected);
 	json_u64("overwritten_remaps", t->overwritten - t0->overwritten);
 	json_u64("remapped_blocks", t->remapped);
+	json_u64("offered_swap_pte", t->offered[0] - t0->offered[0]);
+	json_u64("taken_swap_pte", t->taken[0] - t0->taken[0]);
+	json_u64("offered_swap_cache", t->offered[1] - t0->offered[1]);
+	json_u64("taken_swap_cache", t->taken[1] - t0->taken[1]);
+	json_u64("taken_fallback", t->fallback - t0->fallback);
+	json_u64("declined_not_stored", t->declined[0] - t0->declined[0]);
+	json_u64("declined_no_memory", t->declined[1] - t0->declined[1]);
+	json_u64("declined_range", t->declined[2] - t0->declined[2]);
 	json_close();
 }
 
