@@ -13,7 +13,8 @@ check_kmsg "verbose logs creation" "tesseract: $dm: created on $(devno /dev/ubda
 check_eq "sysfs counts the target" "$(cat /sys/kernel/tesseract/targets)" 1
 check_eq "table reads back" "$(dmsetup table vm0)" \
 	"0 $size tesseract $(devno /dev/ubda) 0"
-check_eq "status starts at zero" "$(dmsetup status vm0 | cut -d' ' -f4-)" "0 0 0 0 0 0 0 0 0 0 0 0"
+check_eq "status starts at zero, no store to reconcile with" "$(dmsetup status vm0 | cut -d' ' -f4-)" \
+	"0 0 0 0 0 0 0 0 0 0 0 no_store 0 0 0 0 0 0 0 0 0"
 
 # 1 MiB written with O_DIRECT: whole-MiB bios, 2048 sectors.
 check "write 1 MiB" dd if=/dev/urandom of=/dev/mapper/vm0 bs=1M count=1 oflag=direct status=none

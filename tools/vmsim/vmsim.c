@@ -643,12 +643,13 @@ struct tstat {
  */
 static int read_target(const char *dev, struct tstat *t)
 {
-	static const char fmt[] =
-		"%*u %*u %31s %*u %*u %*u %*u %*u %*u %llu %llu %llu %llu %llu "
-		"%*s %llu %llu %llu %llu %llu %llu %llu %llu";
+	/* Pass-through counters, then ours up to the reconcile state. */
+	static const char head[] =
+		"%*u %*u %31s %*u %*u %*u %*u %*u %*u %llu %llu %llu %llu %llu %*s%n";
+	static const char tail[] = "%llu %llu %llu %llu %llu %llu %llu %llu";
 	char cmd[512], line[512], type[32];
+	int n = 0, m = 0, at = 0, lines = 0;
 	FILE *f;
-	int n = 0, lines = 0;
 
 	if (strchr(dev, '\'') ||
 	    snprintf(cmd, sizeof(cmd), "dmsetup status '%s' 2>/dev/null",
@@ -657,14 +658,19 @@ static int read_target(const char *dev, struct tstat *t)
 	f = popen(cmd, "r");
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!lines++)
-			n = sscanf(line, fmt, type, &t->remapped, &t->reconciled,
-				   &t->rbytes, &t->redirected, &t->overwritten,
-				   &t->offered[0], &t->taken[0], &t->offered[1],
-				   &t->taken[1], &t->fallback, &t->declined[0],
+	while (fgets(line, sizeof(line), f)) {
+		if (lines++)
+			continue;
+		n = sscanf(line, head, type, &t->remapped, &t->reconciled,
+			   &t->rbytes, &t->redirected, &t->overwritten, &at);
+		if (n == 6 && at)
+			m = sscanf(line + at, tail, &t->offered[0],
+				   &t->taken[0], &t->offered[1], &t->taken[1],
+				   &t->fallback, &t->declined[0],
 				   &t->declined[1], &t->declined[2]);
-	if (pclose(f) || lines != 1 || n != 14 || strcmp(type, "tesseract"))
+	}
+	if (pclose(f) || lines != 1 || n != 6 || m != 8 ||
+	    strcmp(type, "tesseract"))
 		return -1;
 	return 0;
 }
