@@ -105,7 +105,10 @@ static bool tess_rc_hook_remap(struct blk_dio_hook *hook, sector_t sector,
  * the remap map's slots of the run's blocks, sleeping, so that
  * tess_rc_remap() allocates nothing under the PTE lock, when allocating is
  * least likely to work (the host is swapping); then release what was not
- * used.  mmap_lock is held for read.
+ * used.  mmap_lock is held for read.  The reservation does no I/O and does
+ * not retry: unregistering any disk's hook (in presuspend) waits for this
+ * call, which must not wait behind I/O another suspended device holds.  A
+ * slot it could not reserve is tried again, without sleeping, at remap.
  */
 static void tess_rc_hook_prepare(struct blk_dio_hook *hook, sector_t sector,
 				 unsigned int nr_pages)
@@ -114,7 +117,7 @@ static void tess_rc_hook_prepare(struct blk_dio_hook *hook, sector_t sector,
 						 hook);
 
 	tess_remap_reserve(&rc->map, tess_block_of(sector), nr_pages,
-			   GFP_KERNEL);
+			   GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
 }
 
 static void tess_rc_hook_finish(struct blk_dio_hook *hook, sector_t sector,
