@@ -42,17 +42,19 @@
  * reads the pages back with O_DIRECT and checks every word.  read does
  * the same into memory it first swapped out (as a guest pages in into a
  * frame the host swapped out), and prints "swapped N pswpin K store_read
- * B", counted around the pread(); it also checks that a swapped-out page
+ * B majflt F", counted around the pread(); it also checks that a swapped-out page
  * next to the buffer kept its content.  readv reads with preadv() and an
  * empty first segment based inside that page, which must stay untouched.
  *
  * Every 8-byte word w of disk page p holds a mix of SEED, p and w, so a
  * page that is stale, misplaced or torn is caught.  write prints
- * "swapped N resident M dirty D pswpin K store_read B": pages swapped out,
- * resident and rewritten when the write was issued, then swap-ins (/proc/vmstat) and
- * bytes read from the tesseract store (-1 without one) during the
- * pwrite().  either checks that each page holds its stamps for SEED or
- * for OLD_SEED, whole, and prints "new N old M".  patch writes SECTORS
+ * "swapped N resident M dirty D pswpin K store_read B majflt F": pages
+ * swapped out, resident and rewritten when the write was issued, then
+ * swap-ins (/proc/vmstat, the whole system's), bytes read from the
+ * tesseract store (-1 without one) and this process's major faults
+ * (swap-ins it caused, its io_uring workers' included) during the I/O.
+ * either checks that each page holds its stamps for SEED or for OLD_SEED,
+ * whole, and prints "new N old M".  patch writes SECTORS
  * sectors of stamps at SECTOR with one I/O.  An I/O that fails or falls
  * short prints "errno NAME op CALL" (NAME as in errno.h, e.g. EIO, or
  * "short"; CALL pwrite, pread, aio, io_uring, splice, preadv or fsync),
@@ -92,6 +94,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -222,21 +225,35 @@ static long long read_counter(const char *path, const char *key)
 
 #define STORE_READ "/sys/kernel/tesseract/store/bytes_read"
 
-/* Swap-ins and store bytes read (-1: no store) during one I/O. */
+/*
+ * Swap-ins (system-wide), major faults of this process (its io_uring
+ * workers included: a swap-in the I/O caused here, whatever else the
+ * system does) and store bytes read (-1: no store) during one I/O.
+ */
 struct io_cost {
 	long long pswpin;
+	long long majflt;
 	long long store_read;
 };
+
+static long long majflt(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) ? -1 : ru.ru_majflt;
+}
 
 static void cost_start(struct io_cost *c)
 {
 	c->pswpin = read_counter("/proc/vmstat", "pswpin");
+	c->majflt = majflt();
 	c->store_read = read_counter(STORE_READ, "");
 }
 
 static void cost_end(struct io_cost *c)
 {
 	c->pswpin = read_counter("/proc/vmstat", "pswpin") - c->pswpin;
+	c->majflt = majflt() - c->majflt;
 	if (c->store_read >= 0)
 		c->store_read = read_counter(STORE_READ, "") - c->store_read;
 }
@@ -573,8 +590,9 @@ static int do_write(int fd, uint64_t first, size_t pages, uint64_t seed,
 	}
 	cost_end(&cost);
 	/* Also after a failure: which pages the failed write held. */
-	printf("swapped %zu resident %zu dirty %zu pswpin %lld store_read %lld\n",
-	       swapped, resident, dirty, cost.pswpin, cost.store_read);
+	printf("swapped %zu resident %zu dirty %zu pswpin %lld store_read %lld majflt %lld\n",
+	       swapped, resident, dirty, cost.pswpin, cost.store_read,
+	       cost.majflt);
 	return ok && sync_after_write(fd) ? 0 : 1;
 }
 
@@ -845,8 +863,8 @@ static int do_read_into(int fd, uint64_t first, size_t pages, uint64_t seed,
 		fprintf(stderr, "swapwrite: %zu bad words read\n", bad);
 		return 1;
 	}
-	printf("swapped %zu pswpin %lld store_read %lld\n", swapped,
-	       cost.pswpin, cost.store_read);
+	printf("swapped %zu pswpin %lld store_read %lld majflt %lld\n", swapped,
+	       cost.pswpin, cost.store_read, cost.majflt);
 	return 0;
 }
 
