@@ -245,6 +245,14 @@ static long long majflt(void)
 
 static void cost_start(struct io_cost *c)
 {
+	/*
+	 * Once for nothing: the stack and code the sampling uses may have
+	 * been swapped out with the buffer, and their swap-in is no cost of
+	 * the I/O.
+	 */
+	read_counter("/proc/vmstat", "pswpin");
+	read_counter(STORE_READ, "");
+	majflt();
 	c->pswpin = read_counter("/proc/vmstat", "pswpin");
 	c->majflt = majflt();
 	c->store_read = read_counter(STORE_READ, "");
