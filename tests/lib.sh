@@ -85,6 +85,10 @@ sectors() { blockdev --getsz "$1"; }
 # devno DEV: "major:minor", as device-mapper prints devices in tables.
 devno() { printf '%d:%d' "0x$(stat -L -c %t "$1")" "0x$(stat -L -c %T "$1")"; }
 
+# sw_field FILE KEY: the word after KEY in a report of "key value" pairs
+# (swapwrite's: "swapped N ... pswpin K", "errno NAME op CALL").
+sw_field() { awk -v k="$2" '{ for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }' "$1"; }
+
 # status_field DEV N: field N (1-based) of the target's status, after the
 # three dmsetup adds (start, length, target type).
 status_field() { dmsetup status "$1" | awk -v n="$2" '{ print $(n + 3) }'; }

@@ -7,7 +7,6 @@
 
 SW=$tess_top/tools/swapwrite/swapwrite
 size=$(sectors /dev/ubda)
-sw_field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$1"; }
 
 # Status fields after the pass-through ones (Documentation/dm-tesseract.rst).
 state() { status_field vm0 12; }

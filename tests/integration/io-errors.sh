@@ -24,8 +24,8 @@ store_no_reads() { retable st "0 $ssize flakey /dev/ubdc 0 0 1 1 error_reads"; }
 sw() { local out=$tess_out/$1.txt; shift; "$SW" "$@" > "$out" 2>> "$LOG"; }
 swm() { local out=$tess_out/$1.txt; shift; in_memcg_high sw max "$SW" "$@" > "$out" 2>> "$LOG"; }
 # swapwrite's report: "key value" pairs, e.g. "errno EIO op pwrite".
-sw_field() { awk -v k="$2" '{ for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }' "$tess_out/$1.txt"; }
-sw_error() { echo "$(sw_field "$1" errno) $(sw_field "$1" op)"; }
+sw_out() { sw_field "$tess_out/$1.txt" "$2"; }
+sw_error() { echo "$(sw_out "$1" errno) $(sw_out "$1" op)"; }
 
 remapped() { status_field vm0 7; }
 reconciled() { status_field vm0 8; }
@@ -65,7 +65,7 @@ for s in pwrite aio io_uring; do
 done
 check "the data device is back" data_ok
 check "plain writes: pages 0..63 all hold the old content" sw plain-after either $VM 0 64 12 11
-check_eq "plain writes: no page holds the new content" "$(sw_field plain-after new)" 0
+check_eq "plain writes: no page holds the new content" "$(sw_out plain-after new)" 0
 
 # A mixed write: the odd pages are swapped out (the hook remaps them, no
 # I/O), the even ones rewritten after swap-in (they must go to the data
@@ -78,11 +78,11 @@ for s in pwrite aio io_uring; do
 	check_fails "mixed write via $s fails" swm mixed-$s --submit $s write $VM $first 64 22 0 2
 	check_eq "mixed write via $s: EIO from $s, no short count" "$(sw_error mixed-$s)" "EIO $s"
 	check_eq "mixed write via $s: 32 pages were swapped out, 32 rewritten" \
-		"$(sw_field mixed-$s swapped) $(sw_field mixed-$s dirty)" "32 32"
+		"$(sw_out mixed-$s swapped) $(sw_out mixed-$s dirty)" "32 32"
 	check_eq "mixed write via $s: the 32 swapped-out pages reconciled" $(($(reconciled) - rec)) 32
 	check "mixed write via $s: every page old or new, none torn" sw mixed-$s-after either $VM $first 64 22 21
 	check_eq "mixed write via $s: reconciled pages new, the others old" \
-		"$(sw_field mixed-$s-after new) $(sw_field mixed-$s-after old)" "32 32"
+		"$(sw_out mixed-$s-after new) $(sw_out mixed-$s-after old)" "32 32"
 	first=$((first + 100))
 done
 
@@ -94,7 +94,7 @@ check_eq "splice: all 32 reconciled by the target" $(($(reconciled) - rec)) 32
 check_fails "splice of pages with stale swap copies fails" swm splice-dw splice-dirty $VM 800 64 8
 check_eq "splice: EIO from splice" "$(sw_error splice-dw)" "EIO splice"
 check "splice: pages hold old content" sw splice-dw-after either $VM 800 64 8 85
-check_eq "splice: none of them new" "$(sw_field splice-dw-after new)" 0
+check_eq "splice: none of them new" "$(sw_out splice-dw-after new)" 0
 
 # 2. Flushes.  A write the hook takes whole does no data I/O and succeeds,
 # but the flush after it fails: fsync() says so.
@@ -106,13 +106,13 @@ check "reconciled write: reads back the new content" sw flush-rec-after verify $
 check_fails "buffered write then fsync fails" sw flush-buf --buffered --fsync keep $VM 500 16 41
 check_eq "buffered write: fsync gets EIO (the write succeeded)" "$(sw_error flush-buf)" "EIO fsync"
 check "buffered write: pages hold old content (O_DIRECT read)" sw flush-buf-after either $VM 500 16 41 40
-check_eq "buffered write: none of them new" "$(sw_field flush-buf-after new)" 0
+check_eq "buffered write: none of them new" "$(sw_out flush-buf-after new)" 0
 rec=$(reconciled)
 check_fails "O_DSYNC write of swapped-out pages fails" swm flush-dsync --dsync write $VM 600 64 51
 check_eq "O_DSYNC write: EIO from pwrite" "$(sw_error flush-dsync)" "EIO pwrite"
 check_eq "O_DSYNC write: nothing reconciled (a remap is not FUA)" $(($(reconciled) - rec)) 0
 check "O_DSYNC write: pages hold old content" sw flush-dsync-after either $VM 600 64 51 50
-check_eq "O_DSYNC write: none of them new" "$(sw_field flush-dsync-after new)" 0
+check_eq "O_DSYNC write: none of them new" "$(sw_out flush-dsync-after new)" 0
 check "the data device is back" data_ok
 check "fsync succeeds on the healthy device" sw flush-ok --fsync keep $VM 700 4 81
 
@@ -183,7 +183,7 @@ verify_all() {
 	for s in pwrite aio io_uring; do
 		check "$where: mixed write via $s, old or new" sw "all-$s" either "$dev" $first 64 22 21
 		check_eq "$where: mixed write via $s, 32 new 32 old" \
-			"$(sw_field "all-$s" new) $(sw_field "all-$s" old)" "32 32"
+			"$(sw_out "all-$s" new) $(sw_out "all-$s" old)" "32 32"
 		first=$((first + 100))
 	done
 	check "$where: pages 400..463 new" "$SW" verify "$dev" 400 64 31

@@ -28,7 +28,6 @@ check "mkswap" mkswap -q /dev/ubdb
 check "swapon" swapon /dev/ubdb
 size=$(sectors /dev/ubda)
 
-sw_field() { awk -v k="$2" '{ for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }' "$1"; }
 reconciled() { status_field vm0 8; }
 kvm_stat() { sw_field /sys/kernel/debug/kvmlike/stats "$1"; }
 

@@ -12,9 +12,9 @@ check "mkswap" mkswap -q /dev/ubdb
 check "swapon" swapon /dev/ubdb
 size=$(sectors /dev/ubda)
 
-# swapwrite's report: "swapped N resident M dirty D pswpin K store_read B",
-# the last two counted around its pwrite() alone.
-sw_field() { awk -v k="$2" '{ for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }' "$1"; }
+# swapwrite's report, read with sw_field: "swapped N resident M dirty D
+# pswpin K store_read B majflt F", the last three counted around its
+# pwrite() alone.
 
 # Status fields after the pass-through ones.
 remapped() { status_field vm0 7; }
