@@ -3,7 +3,8 @@
 # Each script prints TAP test points (no plan line; tests/run numbers them).
 #
 # Devices: /dev/ubda is the VM disk's data device, /dev/ubdb a swap area,
-# /dev/ubdc the store.  $tess_out is a host directory for extra logs.
+# /dev/ubdc the store, /dev/ubdd the pool metadata.  $tess_out is a host
+# directory for extra logs.
 
 _tap_n=0
 LOG=$tess_out/log.txt

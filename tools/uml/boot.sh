@@ -9,9 +9,12 @@
 # RUN is "kunit" or the path of a script that tests/uml-init.sh sources.
 # NAME=VALUE pairs go on the kernel command line, and so into the
 # environment of RUN.  OUTDIR receives the console log, the kernel log and what RUN writes.
-# Images: ubda = VM disk data device, ubdb = swap, ubdc = store.
+# Images: ubda = VM disk data device, ubdb = swap, ubdc = store,
+# ubdd = pool metadata.
 # Environment: TESS_TIMEOUT (seconds, default 300), TESS_MEM (default
-# 512M), TESS_DATA_SIZE, TESS_SWAP_SIZE, TESS_STORE_SIZE.
+# 512M), TESS_DATA_SIZE, TESS_SWAP_SIZE, TESS_STORE_SIZE, TESS_META_SIZE.
+# TESS_IMAGES=DIR keeps the image files in DIR and reuses those already
+# there (a second boot then finds the first one's disks: reboot tests).
 # Exits 0 when the init ran, powered the kernel off and UML exited cleanly,
 # all in time; otherwise non-zero (124 or 137: killed at TESS_TIMEOUT).
 # tools/uml/klog.sh boot_fault says which step went wrong.
@@ -23,17 +26,23 @@ shift 2
 linux=$("$top/tools/uml/kernel.sh" dir)/build/linux
 
 mkdir -p "$out"
-truncate -s "${TESS_DATA_SIZE:-256M}" "$out/data.img"
-truncate -s "${TESS_SWAP_SIZE:-128M}" "$out/swap.img"
-truncate -s "${TESS_STORE_SIZE:-256M}" "$out/store.img"
+img=${TESS_IMAGES:-$out}
+mkdir -p "$img"
+[ -n "${TESS_IMAGES:-}" ] || rm -f "$out"/*.img
+# A kept image is reused as it is; a new one reads as zeroes.
+for f in data:"${TESS_DATA_SIZE:-256M}" swap:"${TESS_SWAP_SIZE:-128M}" \
+	 store:"${TESS_STORE_SIZE:-256M}" meta:"${TESS_META_SIZE:-16M}"; do
+	[ -f "$img/${f%%:*}.img" ] || truncate -s "${f#*:}" "$img/${f%%:*}.img"
+done
 timeout -k 10 "${TESS_TIMEOUT:-300}" "$linux" mem="${TESS_MEM:-512M}" \
-	ubda="$out/data.img" ubdb="$out/swap.img" ubdc="$out/store.img" \
+	ubda="$img/data.img" ubdb="$img/swap.img" ubdc="$img/store.img" \
+	ubdd="$img/meta.img" \
 	root=/dev/root rootfstype=hostfs rootflags=/ rw \
 	init="$top/tests/uml-init.sh" con=null con0=null,fd:1 \
 	tess_top="$top" tess_out="$out" tess_run="$run" "$@" \
 	< /dev/null > "$out/console.txt" 2>&1
 rc=$?
-rm -f "$out"/*.img
+[ -n "${TESS_IMAGES:-}" ] || rm -f "$out"/*.img
 [ "$rc" -eq 0 ] || exit "$rc"
 [ -f "$out/booted" ] && [ -f "$out/powered-off" ] &&
 	grep -q 'reboot: Power down' "$out/console.txt" || exit 1
