@@ -36,6 +36,7 @@
 #ifndef DM_TESSERACT_METADATA_H
 #define DM_TESSERACT_METADATA_H
 
+#include <linux/bits.h>
 #include <linux/blkdev.h>
 #include <linux/types.h>
 
@@ -48,7 +49,7 @@
 /* Disk ids are 24-bit, as dm-thin's device ids. */
 #define TESS_MD_MAX_DISK_ID	((1U << 24) - 1)
 /* Superblock flags. */
-#define TESS_MD_NEEDS_CHECK	(1U << 0)
+#define TESS_MD_NEEDS_CHECK	BIT(0)
 /*
  * Metadata blocks a pool needs at least (superblock, space map roots, the
  * first btree nodes), for "metadata device too small".
@@ -163,6 +164,7 @@ struct tess_md_usage {
 	u64 store_total;
 	u32 nr_disks;
 };
+
 int tess_md_get_usage(struct tess_metadata *md, struct tess_md_usage *u);
 
 #endif /* DM_TESSERACT_METADATA_H */
