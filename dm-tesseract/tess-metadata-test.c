@@ -634,6 +634,186 @@ static void tess_md_failed_test(struct kunit *test)
 	env_close(env);
 }
 
+/* Counts of 3 and more live in the space map's ref count tree. */
+static void tess_md_high_count_test(struct kunit *test)
+{
+	struct md_env *env = env_get(test);
+	struct tess_metadata *md = env_open_ok(env, true);
+	u32 id;
+
+	for (id = 0; id < 5; id++) {
+		KUNIT_ASSERT_EQ(test, tess_md_create_disk(md, id), 0);
+		KUNIT_ASSERT_EQ(test, tess_md_insert(md, id, 77, 40), 0);
+		KUNIT_EXPECT_EQ(test, refs(test, md, 40), id + 1);
+	}
+	KUNIT_ASSERT_EQ(test, tess_md_commit(md), 0);
+	env_close(env);
+	md = env_open_ok(env, false);
+	KUNIT_EXPECT_EQ(test, refs(test, md, 40), 5U);
+	KUNIT_EXPECT_EQ(test, store_used(test, md), 1ULL);
+	for (id = 0; id < 5; id++) {
+		KUNIT_ASSERT_EQ(test, tess_md_delete_disk(md, id), 0);
+		KUNIT_EXPECT_EQ(test, refs(test, md, 40), 4 - id);
+	}
+	KUNIT_EXPECT_EQ(test, store_used(test, md), 0ULL);
+	env_close(env);
+}
+
+static int stop_second(void *ctx, u64 a, u64 b)
+{
+	unsigned int *calls = ctx;
+
+	return ++*calls == 2 ? 7 : 0;
+}
+
+static int stop_second_disk(void *ctx, u32 id)
+{
+	return stop_second(ctx, id, 0);
+}
+
+static int stop_second_ref(void *ctx, u64 store, u32 count)
+{
+	return stop_second(ctx, store, count);
+}
+
+/* An iterator returns what its callback returned, and stops there. */
+static void tess_md_iterator_stop_test(struct kunit *test)
+{
+	struct md_env *env = env_get(test);
+	struct tess_metadata *md = env_open_ok(env, true);
+	unsigned int calls;
+	u32 id;
+
+	for (id = 1; id <= 3; id++) {
+		KUNIT_ASSERT_EQ(test, tess_md_create_disk(md, id), 0);
+		KUNIT_ASSERT_EQ(test, tess_md_insert(md, 1, id, id), 0);
+	}
+	calls = 0;
+	KUNIT_EXPECT_EQ(test, tess_md_for_each_disk(md, stop_second_disk,
+						    &calls), 7);
+	KUNIT_EXPECT_EQ(test, calls, 2U);
+	calls = 0;
+	KUNIT_EXPECT_EQ(test, tess_md_for_each_remap(md, 1, stop_second,
+						     &calls), 7);
+	KUNIT_EXPECT_EQ(test, calls, 2U);
+	calls = 0;
+	KUNIT_EXPECT_EQ(test, tess_md_for_each_store_ref(md, stop_second_ref,
+							 &calls), 7);
+	KUNIT_EXPECT_EQ(test, calls, 2U);
+	KUNIT_EXPECT_FALSE(test, tess_md_failed(md));
+	env_close(env);
+}
+
+/*
+ * Many inserts, overwrites and removals on three disks against a model
+ * kept here; every remap and every count must match, before and after a
+ * reopen.  Enough entries to split and rebalance btree nodes.
+ */
+#define MODEL_DISKS	3
+#define MODEL_BLOCKS	700
+#define MODEL_OPS	6000
+
+struct model {
+	u16 map[MODEL_DISKS][MODEL_BLOCKS];	/* 0: no remap */
+	u32 refs[STORE_BLOCKS];
+	unsigned int next_disk, next_block, errors;
+	struct kunit *test;
+};
+
+static int model_remap(void *ctx, u64 block, u64 store)
+{
+	struct model *m = ctx;
+	unsigned int d = m->next_disk;
+
+	/* Skip the model's holes: the tree lists remaps only. */
+	while (m->next_block < MODEL_BLOCKS && !m->map[d][m->next_block])
+		m->next_block++;
+	if (block != m->next_block || m->next_block >= MODEL_BLOCKS ||
+	    store != m->map[d][block])
+		m->errors++;
+	m->next_block = block + 1;
+	return 0;
+}
+
+static int model_ref(void *ctx, u64 store, u32 count)
+{
+	struct model *m = ctx;
+
+	/* Every listed count is checked here, the unlisted ones below. */
+	if (store >= STORE_BLOCKS || m->refs[store] != count)
+		m->errors++;
+	else
+		m->refs[store] |= 1U << 31;
+	return 0;
+}
+
+static void model_check(struct kunit *test, struct tess_metadata *md,
+			struct model *m)
+{
+	unsigned int d, b;
+
+	m->errors = 0;
+	for (d = 0; d < MODEL_DISKS; d++) {
+		m->next_disk = d;
+		m->next_block = 0;
+		KUNIT_EXPECT_EQ(test, tess_md_for_each_remap(md, d, model_remap,
+							     m), 0);
+		while (m->next_block < MODEL_BLOCKS &&
+		       !m->map[d][m->next_block])
+			m->next_block++;
+		KUNIT_EXPECT_EQ(test, m->next_block, MODEL_BLOCKS);
+	}
+	KUNIT_EXPECT_EQ(test, m->errors, 0U);
+	KUNIT_EXPECT_EQ(test, tess_md_for_each_store_ref(md, model_ref, m), 0);
+	for (b = 0; b < STORE_BLOCKS; b++) {
+		if (m->refs[b] & (1U << 31))
+			m->refs[b] &= ~(1U << 31);
+		else if (m->refs[b])
+			m->errors++;	/* a count the space map lost */
+	}
+	KUNIT_EXPECT_EQ(test, m->errors, 0U);
+}
+
+static void tess_md_model_test(struct kunit *test)
+{
+	struct md_env *env = env_get(test);
+	struct tess_metadata *md = env_open_ok(env, true);
+	struct model *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	u32 x = 12345, d, b, store, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	for (d = 0; d < MODEL_DISKS; d++)
+		KUNIT_ASSERT_EQ(test, tess_md_create_disk(md, d), 0);
+	for (i = 0; i < MODEL_OPS; i++) {
+		x = x * 1103515245 + 12345;
+		d = (x >> 8) % MODEL_DISKS;
+		b = (x >> 12) % MODEL_BLOCKS;
+		/* A small store range, so blocks are shared and reused. */
+		store = 1 + (x >> 3) % 300;
+		if ((x >> 28) < 4) {
+			int want = m->map[d][b] ? 0 : -ENODATA;
+
+			KUNIT_ASSERT_EQ(test, tess_md_remove(md, d, b), want);
+			if (m->map[d][b])
+				m->refs[m->map[d][b]]--;
+			m->map[d][b] = 0;
+		} else {
+			KUNIT_ASSERT_EQ(test, tess_md_insert(md, d, b, store), 0);
+			if (m->map[d][b])
+				m->refs[m->map[d][b]]--;
+			m->map[d][b] = store;
+			m->refs[store]++;
+		}
+		if (i % 1000 == 999)
+			KUNIT_ASSERT_EQ(test, tess_md_commit(md), 0);
+	}
+	model_check(test, md, m);
+	env_close(env);
+	md = env_open_ok(env, false);
+	model_check(test, md, m);
+	env_close(env);
+}
+
 static struct kunit_case tess_md_cases[] = {
 	KUNIT_CASE(tess_md_format_reopen_test),
 	KUNIT_CASE(tess_md_refcount_test),
@@ -645,6 +825,9 @@ static struct kunit_case tess_md_cases[] = {
 	KUNIT_CASE(tess_md_bad_args_test),
 	KUNIT_CASE(tess_md_needs_check_test),
 	KUNIT_CASE(tess_md_failed_test),
+	KUNIT_CASE(tess_md_high_count_test),
+	KUNIT_CASE(tess_md_iterator_stop_test),
+	KUNIT_CASE(tess_md_model_test),
 	{}
 };
 

@@ -2,36 +2,56 @@
 /*
  * dm-tesseract: the pool's metadata, on dm-persistent-data.
  *
- * On-disk layout (for tools/tess-check), all little-endian, 4 KiB blocks:
+ * On-disk layout (for tools/tess-check), all little-endian, 4 KiB blocks
+ * on the metadata device; every checksum is dm_bm_checksum(): crc32c
+ * seeded with 0xffffffff (no final inversion) over the block from byte 4
+ * to its end, xor a per-kind constant, in bytes 0..3; every block but the
+ * superblock is one of dm-persistent-data's, exactly as in dm-thin's
+ * metadata (drivers/md/persistent-data/):
  *
- * - Block 0: struct tess_md_super_disk (tess-metadata.h), checksummed
- *   with dm_bm_checksum() (crc32c) over bytes 4..4095 xor
- *   TESS_MD_SB_CSUM_XOR; @blocknr is 0.  An all-zero block 0 means "not
- *   formatted".  Rewritten in place by every commit, last.
- * - Every other block belongs to dm-persistent-data's own formats, the
- *   same as dm-thin's metadata:
- *   - metadata_space_map_root: a dm_sm_metadata root (struct
- *     disk_sm_root: nr_blocks, nr_allocated, bitmap_root, ref_count_root)
- *     over the metadata device's nr_blocks blocks;
- *   - store_space_map_root: a dm_sm_disk root, same struct, over the
- *     store's store_nr_blocks blocks (block 0 included and never
- *     referenced); the count of a store block is the number of remaps
- *     that name it (bitmap for 0..2, the ref count btree above);
- *   - remap_root: a dm-btree of two levels.  Top level: key = disk id
- *     (0..2^24-1, as u64), value = __le64 block of that disk's subtree
- *     root.  Bottom level (one subtree per disk): key = disk block
- *     (4 KiB units of the disk), value = __le64 store block (1 ..
- *     store_nr_blocks - 1).  Keys ascend within each node, as every
- *     dm-btree's.  A disk with no remaps has an empty subtree (a leaf
- *     with no entries).
- * - nr_disks in the superblock is the number of top-level entries;
- *   trans_id is 0 when formatted and + 1 per commit.
+ * - Block 0: struct tess_md_super_disk (tess-metadata.h), xor
+ *   TESS_MD_SB_CSUM_XOR, @blocknr 0.  All zeroes means "not formatted".
+ *   Rewritten in place, last, by every commit.  trans_id is 0 when
+ *   formatted and + 1 per commit; nr_disks counts the top-level entries.
  *
- * Reference counting: taking a remap (insert) increments the store
- * block's count; dm-btree's value type callbacks decrement it when a
- * remap is overwritten, removed or its disk deleted (dm_btree_del of the
- * subtree through the top level's dec callback), as dm-thin does for data
- * blocks.
+ * - metadata_space_map_root: struct disk_sm_root { __le64 nr_blocks,
+ *   nr_allocated, bitmap_root, ref_count_root } of a dm_sm_metadata over
+ *   the metadata device's nr_blocks blocks.  bitmap_root is one index
+ *   block (struct disk_metadata_index: csum xor 160478, padding, blocknr,
+ *   255 x struct disk_index_entry { __le64 blocknr; __le32 nr_free,
+ *   none_free_before }).
+ *
+ * - store_space_map_root: the same struct, of a dm_sm_disk over the
+ *   store's store_nr_blocks blocks; its bitmap_root is a btree (below)
+ *   of disk_index_entry values (16 bytes) keyed by bitmap number.  The
+ *   count of a store block is the number of remaps that name it; block 0
+ *   (the store's superblock) is never counted.
+ *
+ * - In both space maps: bitmap blocks (header: csum xor 240779, __le32
+ *   unused, __le64 blocknr; then 2 bits per block, (4096 - 16) * 4 blocks
+ *   per bitmap, block b at bit pair 2 * (b % 32) of __le64 word b / 32:
+ *   the lower bit number is the high bit of the count), values 0..2 the
+ *   count, 3 "look it up in ref_count_root": a btree of __le32 counts
+ *   keyed by block.
+ *
+ * - Btree nodes (dm-btree): struct node_header { __le32 csum (xor
+ *   121107), flags (1 internal, 2 leaf), __le64 blocknr, __le32
+ *   nr_entries, max_entries, value_size, padding }, then max_entries
+ *   __le64 keys in ascending order, then max_entries values; an internal
+ *   node's values are __le64 child blocks.
+ *
+ * - remap_root: a two-level btree.  Top level: key = disk id
+ *   (0..2^24-1), value = __le64 root block of the disk's subtree.  Bottom
+ *   level, one subtree per disk: key = disk block (4 KiB units of the
+ *   disk), value = __le64 store block (1 .. store_nr_blocks - 1).  A disk
+ *   without remaps has an empty subtree (a leaf without entries).
+ *
+ * Reference counting: an insert increments the store block's count;
+ * dm-btree's value type callbacks decrement it when a remap is
+ * overwritten, removed, or its disk deleted (dm_btree_del of the subtree
+ * through the top level's dec callback), as dm-thin does for data blocks.
+ * So after every commit each store block's count equals the number of
+ * remaps, over all disks, that name it.
  */
 #include <linux/device-mapper.h>
 #include <linux/rwsem.h>
@@ -326,6 +346,8 @@ static int write_super(struct tess_metadata *md, bool zero, u64 trans_id)
 	struct dm_block *sblock;
 	int r;
 
+	/* One sector: the superblock is written whole or not at all. */
+	BUILD_BUG_ON(sizeof(struct tess_md_super_disk) > 512);
 	r = dm_sm_commit(md->store_sm);
 	if (r)
 		return r;
