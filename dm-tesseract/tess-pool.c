@@ -69,7 +69,8 @@ struct tess_pool {
 	struct bio_list flush_bios;	/* to submit after the next commit */
 	struct bio_list completions;	/* FUA writes to end after it */
 
-	bool lost;			/* changes a failed commit dropped; @mutex */
+	/* A commit failed after collecting changes: retry; @mutex, read anywhere. */
+	bool lost;
 	unsigned long low_water_triggered;	/* bit 0: event raised, not cleared */
 	struct workqueue_struct *wq;	/* ordered: one commit at a time */
 	struct work_struct commit_work;
@@ -400,7 +401,8 @@ static bool tess_pool_wait_commit(struct tess_pool *pool, struct bio *bio,
 	bool wait;
 
 	spin_lock_irqsave(&pool->lock, flags);
-	wait = pool->dirty || pool->committing;
+	/* @lost: collected by a commit that failed, to retry. */
+	wait = pool->dirty || pool->committing || READ_ONCE(pool->lost);
 	if (wait)
 		bio_list_add(list, bio);
 	spin_unlock_irqrestore(&pool->lock, flags);
@@ -1205,10 +1207,9 @@ static void tess_pool_status_info(struct tess_pool_c *pc, char *result,
 	struct tess_md_usage u = {};
 	u64 nr = tess_alloc_nr_blocks(a);
 
-	if (tess_md_get_usage(pool->md, &u)) {
-		DMEMIT("Error");
-		return;
-	}
+	/* A failed metadata may not say: zeroes, the mode says why. */
+	if (tess_md_get_usage(pool->md, &u))
+		memset(&u, 0, sizeof(u));
 	DMEMIT("%llu %llu/%llu %llu/%llu %llu %llu %u %s %s %s %llu ",
 	       u.trans_id, u.metadata_used, u.metadata_total,
 	       nr - tess_alloc_nr_free(a), nr,

@@ -94,11 +94,100 @@ check "the overwrite reads back" "$SW" verify /dev/mapper/vm0 10 10 3
 check "the second write reads back" "$SW" verify /dev/mapper/vm0 512 64 2
 check "reads were redirected to the store" test "$(dfield 10)" -ge 1
 
+# copy_home: the data device alone is the whole disk again.
+check "copy_home" dmsetup message vm0 0 copy_home
+check_eq "no remap left" "$(dfield 7)" 0
+check "the data device alone holds the first write" "$SW" verify /dev/ubda 20 236 1
+check "and the overwrite" "$SW" verify /dev/ubda 10 10 3
+check "and the second write" "$SW" verify /dev/ubda 512 64 2
+check_eq "copy_home committed the drops" "$(pfield 5)" 0
+check "the disk reads them back from home" "$SW" verify /dev/mapper/vm0 512 64 2
+
+# The per-disk cap.
+check "remove the disk" dmsetup remove vm0
+check "swapon" swapon /dev/ubdb
+check "a disk table with max_remapped 16" dmsetup create vm0 --table "$dtable 2 max_remapped 16"
+check_eq "its table reads back" "$(dmsetup table vm0)" \
+	"0 $size tesseract $(devno /dev/mapper/pool) 1 $(devno /dev/ubda) 2 max_remapped 16"
+check "write 64 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 1024 64 4 > $tess_out/w3.txt"
+check_eq "16 remapped" "$(dfield 7)" 16
+# (Counted per offer: the fallback may look at a page the hook declined.)
+check "the others declined for the cap" test "$(dfield 21)" -ge $(($(sw_field "$tess_out/w3.txt" swapped) - 16))
+check "they read back" "$SW" verify /dev/mapper/vm0 1024 64 4
+
+# Low water: no new remap below it, and one dm event.
+ev0=$(dmsetup info -c --noheadings -o events pool)
+check "set_low_water above the store's size" dmsetup message pool 0 set_low_water 1000000
+check_eq "status shows it" "$(pfield 10)" 1000000
+check "reload the disk without a cap" sh -c "dmsetup reload vm0 --table '$dtable' && dmsetup resume vm0"
+check "write 64 swapped-out pages below low water" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 2048 64 5 > $tess_out/w4.txt"
+check_eq "none remapped" "$(dfield 7)" 16
+check "declined for the pool" test "$(dfield 22)" -ge 1
+check "they read back" "$SW" verify /dev/mapper/vm0 2048 64 5
+check_eq "one dm event for the crossing" "$(dmsetup info -c --noheadings -o events pool)" $((ev0 + 1))
+check "set_low_water back" dmsetup message pool 0 set_low_water 16
+
+# Periodic commit.
+check "set_commit_period 100" dmsetup message pool 0 set_commit_period 100
+t2=$(pfield 1)
+check "write 16 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 3072 16 6 > /dev/null"
+check "a periodic commit follows" wait_for 5 test "$(pfield 1)" -gt "$t2"
+check "set_commit_period 0" dmsetup message pool 0 set_commit_period 0
+check "copy_home" dmsetup message vm0 0 copy_home
+
 # delete_disk drops the remaps and their references.
 check "remove the disk again" dmsetup remove vm0
 check "delete_disk 1" dmsetup message pool 0 delete_disk 1
 check_eq "no disk left" "$(pfield 6)" 0
 check_eq "no remap references left" "$(pfield 5)" 0
 check "remove the pool" dmsetup remove pool
+check "swapoff" swapoff /dev/ubdb
 check "rmmod" rmmod dm_tesseract
 check_no_kmsg "no commit failed" "could not be committed\|read-only"
+
+# A metadata error: read-only with needs_check, and the writer knows.
+check "insmod" load_module
+msz=$(sectors /dev/ubdd)
+check "metadata on a linear device" dmsetup create pmeta --table "0 $msz linear /dev/ubdd 0"
+ptable2="0 $plen tesseract-pool /dev/mapper/pmeta /dev/ubdc 2 commit_period 0"
+dtable2="0 $size tesseract /dev/mapper/pool 2 /dev/ubda"
+check "the pool on it" dmsetup create pool --table "$ptable2"
+check "create_disk 2" dmsetup message pool 0 create_disk 2
+check "disk 2" dmsetup create vm0 --table "$dtable2"
+check "swapon" swapon /dev/ubdb
+check "write 64 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 0 64 7 > /dev/null"
+check "they are remapped" test "$(dfield 7)" -ge 32
+check "the metadata device fails" sh -c "dmsetup suspend pmeta && dmsetup load pmeta --table '0 $msz error' && dmsetup resume pmeta"
+check_fails "a flush cannot commit: -EIO" flush_dev /dev/mapper/vm0
+case $(pfield 7) in ro|fail) ok "the pool is read-only ($(pfield 7))" ;; *) not_ok "the pool is read-only: $(pfield 7)" ;; esac
+check_eq "needs_check" "$(pfield 8)" needs_check
+check_eq "the disk says so" "$(dfield 12)" read_only
+check_fails "a write over a remapped block fails" "$SW" keep /dev/mapper/vm0 0 1 8
+check "they still read back" "$SW" verify /dev/mapper/vm0 1 63 7
+check "a write elsewhere goes home" "$SW" keep /dev/mapper/vm0 4000 4 8
+check "and reads back" "$SW" verify /dev/mapper/vm0 4000 4 8
+d0=$(dfield 22)
+check "write swapped-out pages to a read-only pool" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 5000 16 9 > $tess_out/w5.txt"
+check "the hook declined them" test "$(dfield 22)" -gt "$d0"
+check "they read back from home" "$SW" verify /dev/mapper/vm0 5000 16 9
+check_fails "the next flush fails too" flush_dev /dev/mapper/vm0
+check "remove the disk" dmsetup remove vm0
+check "remove the pool" dmsetup remove pool
+check "swapoff" swapoff /dev/ubdb
+check "remove pmeta" dmsetup remove pmeta
+check "rmmod" rmmod dm_tesseract
+
+# Another pool's store, and a store zeroed under its metadata: refused.
+check "insmod" load_module
+check "zero a second store and metadata" sh -c "dd if=/dev/zero of=/dev/ubdb bs=4096 count=1 oflag=direct status=none && dd if=/dev/zero of=/dev/ubda bs=4096 count=1 oflag=direct status=none"
+blen=$(($(sectors /dev/ubdb) / 8 * 8))
+check "a second pool formats them" dmsetup create pool2 --table "0 $blen tesseract-pool /dev/ubda /dev/ubdb 1 no_swap"
+check_eq "it does not serve swap" "$(status_field pool2 9)" no_swap
+check "remove it" dmsetup remove pool2
+kmsg_mark
+check_fails "metadata of one pool, store of the other" dmsetup create pool --table "0 $blen tesseract-pool /dev/ubdd /dev/ubdb"
+check_kmsg "refused: another store" "uuid\|another"
+check "zero the first store" dd if=/dev/zero of=/dev/ubdc bs=4096 count=1 oflag=direct status=none
+check_fails "its metadata without its store" dmsetup create pool --table "$ptable"
+check_kmsg "refused: the store is new" "Store is new but the metadata is not"
+check "rmmod" rmmod dm_tesseract
