@@ -306,7 +306,7 @@ static int tess_end_io(struct dm_target *ti, struct bio *bio,
 		return DM_ENDIO_DONE;	/* the second time, after a commit */
 	tess_rc_end_io(&td->rc, bio, *error);
 	/* A FUA write is durable once what it changed is committed. */
-	if ((bio->bi_opf & REQ_FUA) && bio_sectors(bio) && !*error) {
+	if (io->fua && !*error) {
 		io->waited = true;
 		if (tess_pool_defer_completion(td->pd, bio))
 			return DM_ENDIO_INCOMPLETE;

@@ -453,6 +453,8 @@ void tess_rc_init_io(struct bio *bio)
 
 	io->nr = 0;
 	io->drop = false;
+	io->fua = bio_op(bio) == REQ_OP_WRITE && (bio->bi_opf & REQ_FUA) &&
+		  bio_sectors(bio);
 	io->waited = false;
 }
 

@@ -108,13 +108,15 @@ struct tess_reconcile {
 /*
  * Per-bio data.  A redirected read holds references on store blocks
  * [@block, @block + @nr); a write over remapped blocks drops the remaps of
- * disk blocks [@block, @block + @nr) once it succeeded (@drop).  @waited:
- * a FUA write's completion already waited for a commit.
+ * disk blocks [@block, @block + @nr) once it succeeded (@drop).  @fua:
+ * a write with data and REQ_FUA (known at map: a completed bio's iterator
+ * is spent), whose completion waits for a commit; @waited: it did.
  */
 struct tess_io {
 	u64 block;
 	unsigned int nr;
 	bool drop;
+	bool fua;
 	bool waited;
 };
 
