@@ -34,10 +34,15 @@
  * no new remap, writes over remapped blocks fail, flushes fail while
  * changes could not be committed.
  *
- * Locks, outermost first: tess_pools_lock (the registry, in tess-pool.c),
- * pool->mutex (commits and every metadata call, the disk list, the mode),
- * then the spinlocks: a disk's lock, the allocator's and pool->lock are
- * never held together with a mutex taken inside them.
+ * Locks, outermost first: tess_pools_lock (the registry, in tess-pool.c);
+ * the pool's mutex (commits and every metadata call, the disk list, the
+ * mode); then spinlocks, never held across a sleep: a disk's lock outside
+ * its xarray's lock and the allocator's; the pool's bio lists' lock alone.
+ * The swap backend's binding lock is taken inside tess_pools_lock only.
+ *
+ * Swap: the backend binds to the first resumed pool that serves swap
+ * (tess-backend.h); a disk table takes its hook only if its pool is the
+ * bound one when it resumes.
  */
 #ifndef DM_TESSERACT_POOL_H
 #define DM_TESSERACT_POOL_H
