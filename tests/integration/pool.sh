@@ -83,6 +83,14 @@ check_eq "suspend copies nothing home" "$(dfield 7)" 255
 # Some more, dropped in part, not flushed: remove and rmmod keep them too.
 check "write 64 more swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 512 64 2 > $tess_out/w2.txt"
 check "overwrite pages 10..19" "$SW" keep /dev/mapper/vm0 10 10 3
+# A partial write into remapped page 30: copied home, then dropped.
+read_pages() { dd if=/dev/mapper/vm0 bs=4096 skip="$1" count="$2" iflag=direct status=none; }
+read_pages 30 1 > "$tess_out/p30.want"
+head -c 512 /dev/urandom > "$tess_out/patch"
+dd if="$tess_out/patch" of="$tess_out/p30.want" bs=512 seek=1 conv=notrunc status=none
+check "write 512 bytes into remapped page 30" dd if="$tess_out/patch" of=/dev/mapper/vm0 bs=512 seek=$((30 * 8 + 1)) oflag=direct status=none
+check "discard remapped pages 40..49" blkdiscard -o $((40 * 4096)) -l $((10 * 4096)) /dev/mapper/vm0
+check "write pages 40..49 again" "$SW" keep /dev/mapper/vm0 40 10 4
 remapped=$(dfield 7)
 check "some of the 64 remapped" test "$remapped" -gt 256
 check_fails "delete_disk 1 while its table is live" dmsetup message pool 0 delete_disk 1
@@ -95,7 +103,11 @@ check "re-create the pool" dmsetup create pool --table "$ptable"
 check_eq "it knows disk 1" "$(pfield 6)" 1
 check "re-create the disk" dmsetup create vm0 --table "$dtable"
 check_eq "every remap is still there" "$(dfield 7)" "$remapped"
-check "the first write reads back" "$SW" verify /dev/mapper/vm0 20 236 1
+check "the first write reads back" "$SW" verify /dev/mapper/vm0 20 10 1
+check "page 30 holds the old block with the new sector" sh -c "dd if=/dev/mapper/vm0 bs=4096 skip=30 count=1 iflag=direct status=none | cmp - $tess_out/p30.want"
+check "pages 31..39 read back" "$SW" verify /dev/mapper/vm0 31 9 1
+check "pages 40..49 hold what was written after the discard" "$SW" verify /dev/mapper/vm0 40 10 4
+check "pages 50..255 read back" "$SW" verify /dev/mapper/vm0 50 206 1
 check "the overwrite reads back" "$SW" verify /dev/mapper/vm0 10 10 3
 check "the second write reads back" "$SW" verify /dev/mapper/vm0 512 64 2
 check "reads were redirected to the store" test "$(dfield 10)" -ge 1
@@ -103,7 +115,8 @@ check "reads were redirected to the store" test "$(dfield 10)" -ge 1
 # copy_home: the data device alone is the whole disk again.
 check "copy_home" dmsetup message vm0 0 copy_home
 check_eq "no remap left" "$(dfield 7)" 0
-check "the data device alone holds the first write" "$SW" verify /dev/ubda 20 236 1
+check "the data device alone holds the first write" "$SW" verify /dev/ubda 50 206 1
+check "and page 30" sh -c "dd if=/dev/ubda bs=4096 skip=30 count=1 iflag=direct status=none | cmp - $tess_out/p30.want"
 check "and the overwrite" "$SW" verify /dev/ubda 10 10 3
 check "and the second write" "$SW" verify /dev/ubda 512 64 2
 check_eq "copy_home committed the drops" "$(pfield 5)" 0
