@@ -28,6 +28,8 @@ check_eq "pool is read-write" "$(pfield 7)" rw
 check_eq "no needs_check" "$(pfield 8)" -
 check_eq "the pool serves swap" "$(pfield 9)" swap
 check_eq "no disk yet" "$(pfield 6)" 0
+check_eq "sysfs counts the pool" "$(cat $TESS_SYS/pools)" 1
+check_eq "sysfs store/ is the bound pool's" "$(store_stat blocks)" $((plen / 8 - 1))
 check_fails "a disk table for an id not created" dmsetup create vm0 --table "$dtable"
 check_kmsg "refused: no such disk id" "No such disk id"
 check "create_disk 1" dmsetup message pool 0 create_disk 1
@@ -96,7 +98,14 @@ check "some of the 64 remapped" test "$remapped" -gt 256
 check_fails "delete_disk 1 while its table is live" dmsetup message pool 0 delete_disk 1
 check "remove the disk" dmsetup remove vm0
 check "remove the pool" dmsetup remove pool
+check_eq "sysfs counts no pool" "$(cat $TESS_SYS/pools)" 0
+# Swapped-out pages in its store keep the pool object (and its store).
+pages=$(backend pages)
+echo "# $pages swapped-out pages in the store at remove"
+[ "$pages" -eq 0 ] || check "the removed pool is kept for them" test "$(store_stat blocks)" -gt 0
 check "swapoff" swapoff /dev/ubdb
+store_empty() { [ "$(store_stat blocks)" = 0 ]; }
+check "the kept pool goes with the last swapped-out page" wait_for 5 store_empty
 check "rmmod" rmmod dm_tesseract
 check "insmod again" load_module
 check "re-create the pool" dmsetup create pool --table "$ptable"
