@@ -382,7 +382,7 @@ static void tess_pool_period_work(struct work_struct *work)
 					      struct tess_pool, period_work);
 	unsigned int period = READ_ONCE(pool->commit_period);
 
-	if (READ_ONCE(pool->dirty))
+	if (READ_ONCE(pool->dirty) || READ_ONCE(pool->lost))
 		tess_pool_commit(pool);
 	if (period)
 		queue_delayed_work(pool->wq, &pool->period_work,
