@@ -1205,6 +1205,13 @@ static const char * const tess_pool_mode_names[] = {
 	[TESS_POOL_FAIL] = "fail",
 };
 
+/*
+ * Fields in the order of the plan: transaction id, metadata blocks, store
+ * blocks with any reference, held by swap entries, held by remaps (as
+ * written to the metadata: remaps made since the last commit's collection
+ * count from the next), disks, mode, needs_check, swap, low water, then
+ * the features.
+ */
 static void tess_pool_status_info(struct tess_pool_c *pc, char *result,
 				  unsigned int maxlen, unsigned int sz)
 {
