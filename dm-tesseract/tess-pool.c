@@ -1206,7 +1206,7 @@ static const char * const tess_pool_mode_names[] = {
 };
 
 /*
- * Fields in the order of the plan: transaction id, metadata blocks, store
+ * Fields, as documented: transaction id, metadata blocks, store
  * blocks with any reference, held by swap entries, held by remaps (as
  * written to the metadata: remaps made since the last commit's collection
  * count from the next), disks, mode, needs_check, swap, low water, then
