@@ -116,7 +116,12 @@ static const char *tess_pool_name(struct tess_pool *pool)
 	return pool->name;
 }
 
-/* Metadata error: read-only with needs_check, said once.  Pool mutex. */
+/*
+ * Metadata error: read-only with needs_check, said once.  As dm-thin's
+ * abort_transaction(): the open transaction is dropped first, so that
+ * nothing written into it since the last commit (half a batch, removals
+ * whose data device was not flushed) can ever be committed.  Pool mutex.
+ */
 static void tess_pool_md_error(struct tess_pool *pool, const char *what,
 			       int r)
 {
@@ -125,6 +130,9 @@ static void tess_pool_md_error(struct tess_pool *pool, const char *what,
 		return;
 	DMERR("pool %s: %s failed (%d): pool is read-only, run tess_check",
 	      tess_pool_name(pool), what, r);
+	if (tess_md_abort(pool->md))
+		DMERR("pool %s: cannot abort the metadata transaction",
+		      tess_pool_name(pool));
 	if (tess_md_set_needs_check(pool->md)) {
 		DMERR("pool %s: cannot set needs_check: pool failed",
 		      tess_pool_name(pool));
@@ -700,17 +708,20 @@ struct tess_pool *tess_pool_get_by_md(struct mapped_device *md)
 	return pool;
 }
 
+/*
+ * tess_pool_put() committed what could be; what a failed commit left in
+ * the open transaction is dropped here, never committed without the
+ * flushes it needs.
+ */
 static void tess_pool_destroy(struct tess_pool *pool)
 {
-	int r;
-
 	cancel_delayed_work_sync(&pool->period_work);
 	destroy_workqueue(pool->wq);
 	WARN_ON_ONCE(!list_empty(&pool->disks));
-	r = tess_md_close(pool->md);
-	if (r)
-		DMERR("pool %s: closing the metadata failed: %d",
-		      tess_pool_name(pool), r);
+	if (pool->lost || READ_ONCE(pool->dirty))
+		DMERR("pool %s: closed with changes not committed",
+		      tess_pool_name(pool));
+	tess_md_close(pool->md);
 	tess_store_exit(&pool->store);
 	bdev_fput(pool->store_file);
 	bdev_fput(pool->md_file);
