@@ -264,8 +264,14 @@ static int tess_pool_flush_devices(struct tess_pool *pool, bool remaps)
 		}
 	}
 	list_for_each_entry(pd, &pool->disks, list) {
-		if (!pd->drops || !pd->data_bdev)
+		if (!pd->drops)
 			continue;
+		/* Suspended after its flush failed: resume retries it. */
+		if (!pd->data_bdev) {
+			DMERR_LIMIT("pool %s: disk %u: its data device owes a flush",
+				    tess_pool_name(pool), pd->id);
+			return -EIO;
+		}
 		r = blkdev_issue_flush(pd->data_bdev);
 		if (r) {
 			DMERR_LIMIT("pool %s: flushing the data device of disk %u failed: %d",
@@ -542,10 +548,17 @@ void tess_pool_close_disk(struct tess_pool_disk *pd)
 		mutex_unlock(&pool->mutex);
 		return;
 	}
-	/* Its changes are committed, or the pool is read-only: lost. */
-	if (tess_remap_dirty(&pd->map))
+	/*
+	 * Changes not committed, or removals whose data device was not
+	 * flushed, would go with this object, while the allocator still
+	 * counts their puts and another disk's commit could record the
+	 * removals: give the transaction up (read-only, needs_check).
+	 */
+	if (tess_remap_dirty(&pd->map) || pd->drops) {
 		DMERR("pool %s: disk %u: changes to its remaps could not be committed",
 		      tess_pool_name(pool), pd->id);
+		tess_pool_md_error(pool, "closing a disk", -EIO);
+	}
 	list_del(&pd->list);
 	mutex_unlock(&pool->mutex);
 	tess_pool_free_disk(pd);
