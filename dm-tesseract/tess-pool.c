@@ -817,9 +817,14 @@ static int tess_pool_load_ref(void *ctx, u64 store, u32 count)
 	return tess_alloc_set_refs(a, store, count);
 }
 
-/* Is block 0 of @bdev all zeroes?  1 yes, 0 no, or -errno. */
-static int tess_pool_zeroed(struct block_device *bdev)
+/*
+ * Is block 0 of the metadata device all zeroes?  1 yes, 0 no (then @uuid
+ * is the uuid its superblock names, to be checked by tess_md_open()), or
+ * -errno.
+ */
+static int tess_pool_md_blank(struct block_device *bdev, u8 *uuid)
 {
+	const struct tess_md_super_disk *sb;
 	struct dm_bufio_client *c;
 	struct dm_buffer *b;
 	void *data;
@@ -833,47 +838,22 @@ static int tess_pool_zeroed(struct block_device *bdev)
 		r = PTR_ERR(data);
 	} else {
 		r = !memchr_inv(data, 0, TESS_BLOCK_SIZE);
+		sb = data;
+		memcpy(uuid, sb->uuid, UUID_SIZE);
 		dm_bufio_release(b);
 	}
 	dm_bufio_client_destroy(c);
 	return r;
 }
 
-/*
- * The store superblock, then the metadata.  A new store (block 0 zero) is
- * formatted, with a new uuid, only with new metadata, and before it: a
- * crash in between leaves a store the metadata is then formatted for.
- */
-static int tess_pool_open_store_md(struct tess_pool *pool, u64 *nr_blocks,
-				   char **error)
+/* Open the metadata for the store's @uuid (formats blank metadata). */
+static int tess_pool_open_md(struct tess_pool *pool, u64 nr_blocks,
+			     const u8 *uuid, char **error)
 {
-	struct block_device *sbdev = file_bdev(pool->store_file);
-	u8 uuid[UUID_SIZE];
 	bool formatted;
-	int r, fresh;
+	int r;
 
-	fresh = tess_store_read_sb(sbdev, tess_pool_name(pool), nr_blocks, uuid);
-	if (fresh < 0) {
-		*error = "Store device is not usable (see the kernel log)";
-		return fresh == -ENOMEM ? fresh : -EINVAL;
-	}
-	if (fresh) {
-		r = tess_pool_zeroed(pool->md_bdev);
-		if (r <= 0) {
-			*error = r ? "Cannot read the metadata device" :
-				 "Store is new but the metadata is not";
-			return -EINVAL;
-		}
-		generate_random_uuid(uuid);
-		r = tess_store_format(sbdev, *nr_blocks, uuid);
-		if (r) {
-			*error = "Cannot format the store device";
-			return -EIO;
-		}
-		DMINFO("pool %s: store formatted, %llu blocks",
-		       tess_pool_name(pool), *nr_blocks);
-	}
-	pool->md = tess_md_open(pool->md_bdev, *nr_blocks, uuid, &formatted,
+	pool->md = tess_md_open(pool->md_bdev, nr_blocks, uuid, &formatted,
 				error);
 	if (IS_ERR(pool->md)) {
 		r = PTR_ERR(pool->md);
@@ -882,6 +862,80 @@ static int tess_pool_open_store_md(struct tess_pool *pool, u64 *nr_blocks,
 	}
 	if (formatted)
 		DMINFO("pool %s: metadata formatted", tess_pool_name(pool));
+	return 0;
+}
+
+/*
+ * A new store (block 0 zero): with blank metadata, format the metadata
+ * with a new uuid, then the store; with metadata that names nothing yet
+ * (trans_id 0, no disk: a crash between the two), finish formatting the
+ * store for it.  Anything else is another pool's metadata: refused.
+ */
+static int tess_pool_format_store(struct tess_pool *pool,
+				  struct block_device *sbdev, u64 nr_blocks,
+				  u8 *uuid, char **error)
+{
+	struct tess_md_usage u;
+	int r;
+
+	r = tess_pool_md_blank(pool->md_bdev, uuid);
+	if (r < 0) {
+		*error = "Cannot read the metadata device";
+		return -EINVAL;
+	}
+	if (r)
+		generate_random_uuid(uuid);
+	r = tess_pool_open_md(pool, nr_blocks, uuid, error);
+	if (r)
+		return r;
+	if (tess_md_get_usage(pool->md, &u) || u.trans_id || u.nr_disks) {
+		*error = "Store is new but the metadata is not";
+		return -EINVAL;
+	}
+	r = tess_store_format(sbdev, nr_blocks, uuid);
+	if (r) {
+		*error = "Cannot format the store device";
+		return -EIO;
+	}
+	DMINFO("pool %s: store formatted, %llu blocks", tess_pool_name(pool),
+	       nr_blocks);
+	return 0;
+}
+
+/*
+ * The store superblock, then the metadata.  A new store is formatted
+ * after its metadata (tess_pool_format_store()).  An existing store with
+ * blank metadata is refused: formatting the metadata would discard every
+ * remap, silently.
+ */
+static int tess_pool_open_store_md(struct tess_pool *pool, u64 *nr_blocks,
+				   char **error)
+{
+	struct block_device *sbdev = file_bdev(pool->store_file);
+	u8 uuid[UUID_SIZE], md_uuid[UUID_SIZE];
+	int r, fresh;
+
+	fresh = tess_store_read_sb(sbdev, tess_pool_name(pool), nr_blocks, uuid);
+	if (fresh < 0) {
+		*error = "Store device is not usable (see the kernel log)";
+		return fresh == -ENOMEM ? fresh : -EINVAL;
+	}
+	if (fresh) {
+		r = tess_pool_format_store(pool, sbdev, *nr_blocks, uuid,
+					   error);
+	} else {
+		r = tess_pool_md_blank(pool->md_bdev, md_uuid);
+		if (r) {
+			DMERR("pool %s: blank metadata for a used store: refused",
+			      tess_pool_name(pool));
+			*error = r < 0 ? "Cannot read the metadata device" :
+				 "Metadata is new but the store is not";
+			return -EINVAL;
+		}
+		r = tess_pool_open_md(pool, *nr_blocks, uuid, error);
+	}
+	if (r)
+		return r;
 	r = tess_store_init(&pool->store, sbdev, *nr_blocks, uuid);
 	if (r) {
 		*error = "Cannot allocate the store allocator";
