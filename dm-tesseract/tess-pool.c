@@ -93,6 +93,7 @@ static LIST_HEAD(tess_pools);
 static DEFINE_MUTEX(tess_pools_lock);	/* tess_pools and the fields above */
 
 static void tess_pool_reap(struct work_struct *work);
+static void tess_pool_bind_any(void);
 static DECLARE_WORK(tess_reap_work, tess_pool_reap);
 
 struct tess_store *tess_pool_store(struct tess_pool *pool)
@@ -761,6 +762,8 @@ static void __tess_pool_release(struct tess_pool *pool)
 	}
 	list_del(&pool->list);
 	tess_pool_destroy(pool);
+	/* It may have been the bound one: another pool serves swap now. */
+	tess_pool_bind_any();
 }
 
 /* Bind the swap backend to the first resumed pool that serves swap. */
@@ -1256,6 +1259,9 @@ static void tess_pool_resume(struct dm_target *ti)
 	mutex_lock(&tess_pools_lock);
 	if (f->swap)
 		tess_backend_bind(pool);
+	/* Reloaded with no_swap: hand swap over, if the store holds none. */
+	else if (tess_backend_bound() == pool && tess_backend_unbind(pool))
+		tess_pool_bind_any();
 	mutex_unlock(&tess_pools_lock);
 	if (f->commit_period)
 		mod_delayed_work(pool->wq, &pool->period_work,
