@@ -1293,7 +1293,9 @@ static const char * const tess_pool_mode_names[] = {
  * Fields, as documented: transaction id, metadata blocks, store
  * blocks with any reference, held by swap entries, held by remaps (as
  * written to the metadata: remaps made since the last commit's collection
- * count from the next), disks, mode, needs_check, swap, low water, then
+ * count from the next), disks, mode (rw | ro | fail: ro after a metadata
+ * error, fail when not even needs_check could be written, as dm-thin's
+ * "fail"), needs_check, swap, low water, then
  * the features.
  */
 static void tess_pool_status_info(struct tess_pool_c *pc, char *result,
