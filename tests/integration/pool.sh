@@ -131,6 +131,13 @@ check "the second write reads back" "$SW" verify /dev/mapper/vm0 512 64 2
 check "the racing write reads back" "$SW" verify /dev/mapper/vm0 1536 128 10
 check "reads were redirected to the store" test "$(dfield 10)" -ge 1
 
+# A table shorter than a remap: its blocks could be neither read nor
+# copied home (copy_home walked past the end and oopsed): refused.
+kmsg_mark
+check_fails "a reload that ends before remapped block 1600" dmsetup reload vm0 --table "0 $((1600 * 8)) tesseract /dev/mapper/pool 1 /dev/ubda"
+check_kmsg "refused: remaps past the end" "remaps past the table's end"
+check_eq "the live table keeps every remap" "$(dfield 7)" "$remapped"
+
 # copy_home: the data device alone is the whole disk again.
 check "copy_home" dmsetup message vm0 0 copy_home
 check_eq "no remap left" "$(dfield 7)" 0
@@ -218,6 +225,38 @@ check "swapoff" swapoff /dev/ubdb
 check "remove pmeta" dmsetup remove pmeta
 check "rmmod" rmmod dm_tesseract
 
+# A store flush fails, then the data device's too: the drops collected
+# could never be backed by a flush, so the pool gives the transaction up
+# (read-only) rather than let a later commit record them.
+check "insmod" load_module
+check "blank metadata and store" sh -c "dd if=/dev/zero of=/dev/ubdd bs=4096 count=1 oflag=direct status=none && dd if=/dev/zero of=/dev/ubdc bs=4096 count=1 oflag=direct status=none"
+ssz=$(sectors /dev/ubdc)
+check "store on a linear device" dmsetup create pstore --table "0 $ssz linear /dev/ubdc 0"
+check "data on a linear device" dmsetup create pdata --table "0 $size linear /dev/ubda 0"
+check "the pool on it" dmsetup create pool --table "0 $plen tesseract-pool /dev/ubdd /dev/mapper/pstore 2 commit_period 0"
+check "create_disk 3" dmsetup message pool 0 create_disk 3
+check "disk 3" dmsetup create vm0 --table "0 $size tesseract /dev/mapper/pool 3 /dev/mapper/pdata"
+check "swapon" swapon /dev/ubdb
+check "write 64 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 0 64 11 > /dev/null"
+check "they are remapped" test "$(dfield 7)" -ge 32
+check "commit them" flush_dev /dev/mapper/vm0
+check "swapoff" swapoff /dev/ubdb
+check "overwrite pages 0..63: their remaps are dropped" "$SW" keep /dev/mapper/vm0 0 64 12
+check_eq "none remapped" "$(dfield 7)" 0
+flakey() { dmsetup suspend "$1" && dmsetup load "$1" --table "0 $2 flakey $3 0 0 3600 1 error_writes" && dmsetup resume "$1"; }
+check "store writes and flushes fail" flakey pstore "$ssz" /dev/ubdc
+check "data writes and flushes fail" flakey pdata "$size" /dev/ubda
+kmsg_mark
+check_fails "a flush cannot commit the drops" flush_dev /dev/mapper/vm0
+check "remove the disk (its data device cannot flush)" dmsetup remove vm0
+check "the store works again" sh -c "dmsetup suspend pstore && dmsetup load pstore --table '0 $ssz linear /dev/ubdc 0' && dmsetup resume pstore"
+case $(pfield 7) in ro|fail) ok "the pool gave the transaction up ($(pfield 7))" ;; *) not_ok "the pool gave the transaction up: $(pfield 7)" ;; esac
+check_fails "no later commit records the drops" dmsetup message pool 0 commit
+check_kmsg "said so" "could not be committed"
+check "remove the pool" dmsetup remove pool
+check "remove pstore and pdata" dmsetup remove pstore pdata
+check "rmmod" rmmod dm_tesseract
+
 # Another pool's store, and a store zeroed under its metadata: refused.
 check "insmod" load_module
 check "zero a second store and metadata" sh -c "dd if=/dev/zero of=/dev/ubdb bs=4096 count=1 oflag=direct status=none && dd if=/dev/zero of=/dev/ubda bs=4096 count=1 oflag=direct status=none"
@@ -231,4 +270,35 @@ check_kmsg "refused: another store" "uuid\|another"
 check "zero the first store" dd if=/dev/zero of=/dev/ubdc bs=4096 count=1 oflag=direct status=none
 check_fails "its metadata without its store" dmsetup create pool --table "$ptable"
 check_kmsg "refused: the store is new" "Store is new but the metadata is not"
+
+# Blank metadata with a store that holds a pool: formatting it would
+# discard every remap: refused.  Metadata that names nothing yet with a
+# blank store (a crash between the two formats) gets its store.
+pool2="0 $blen tesseract-pool /dev/ubda /dev/ubdb"
+check "blank pool2's metadata" dd if=/dev/zero of=/dev/ubda bs=4096 count=1 oflag=direct status=none
+kmsg_mark
+check_fails "its store with blank metadata" dmsetup create pool2 --table "$pool2 1 no_swap"
+check_kmsg "refused: the metadata is new" "Metadata is new but the store is not"
+check "blank its store too" dd if=/dev/zero of=/dev/ubdb bs=4096 count=1 oflag=direct status=none
+check "both blank: formatted" dmsetup create pool2 --table "$pool2 1 no_swap"
+check_eq "nothing committed" "$(status_field pool2 1)" 0
+check "remove it" dmsetup remove pool2
+check "blank the store again" dd if=/dev/zero of=/dev/ubdb bs=4096 count=1 oflag=direct status=none
+check "metadata at transaction 0: the store is formatted for it" dmsetup create pool2 --table "$pool2 1 no_swap"
+check "remove it" dmsetup remove pool2
+
+# Swap is handed over when the bound pool goes or stops serving it.
+check "blank the first pool's metadata" dd if=/dev/zero of=/dev/ubdd bs=4096 count=1 oflag=direct status=none
+check "a pool serving swap" dmsetup create pool --table "0 $plen tesseract-pool /dev/ubdd /dev/ubdc"
+check_eq "it is bound" "$(pfield 9)" swap
+check "a second one" dmsetup create pool2 --table "$pool2"
+check_eq "it waits" "$(status_field pool2 9)" swap_busy
+check "reload the first with no_swap" sh -c "dmsetup reload pool --table '0 $plen tesseract-pool /dev/ubdd /dev/ubdc 1 no_swap' && dmsetup resume pool"
+check_eq "it does not serve swap" "$(pfield 9)" no_swap
+check_eq "the second is bound now" "$(status_field pool2 9)" swap
+check "reload the first with swap" sh -c "dmsetup reload pool --table '0 $plen tesseract-pool /dev/ubdd /dev/ubdc' && dmsetup resume pool"
+check_eq "it waits" "$(pfield 9)" swap_busy
+check "remove the bound one" dmsetup remove pool2
+check_eq "the first is bound" "$(pfield 9)" swap
+check "remove it" dmsetup remove pool
 check "rmmod" rmmod dm_tesseract
