@@ -111,7 +111,14 @@ check_eq "sysfs counts no pool" "$(cat $TESS_SYS/pools)" 0
 # Swapped-out pages in its store keep the pool object (and its store).
 pages=$(backend pages)
 echo "# $pages swapped-out pages in the store at remove"
-[ "$pages" -eq 0 ] || check "the removed pool is kept for them" test "$(store_stat blocks)" -gt 0
+if [ "$pages" -gt 0 ]; then
+	check "the removed pool is kept for them" test "$(store_stat blocks)" -gt 0
+	excl_open() { python3 -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_RDWR | os.O_EXCL))' "$1"; }
+	check_fails "its store refuses an exclusive open (mkswap, mkfs)" excl_open /dev/ubdc
+	check "a new pool table adopts it" dmsetup create pool --table "$ptable"
+	check "remove it again" dmsetup remove pool
+	check_fails "kept again, claimed again" excl_open /dev/ubdc
+fi
 check "swapoff" swapoff /dev/ubdb
 store_empty() { [ "$(store_stat blocks)" = 0 ]; }
 check "the kept pool goes with the last swapped-out page" wait_for 5 store_empty
