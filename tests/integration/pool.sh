@@ -244,6 +244,21 @@ check "the pool on it" dmsetup create pool --table "0 $plen tesseract-pool /dev/
 check "create_disk 3" dmsetup message pool 0 create_disk 3
 check "disk 3" dmsetup create vm0 --table "0 $size tesseract /dev/mapper/pool 3 /dev/mapper/pdata"
 check "swapon" swapon /dev/ubdb
+# copy_home returns 0 only when no remap is left: blocks remapped while
+# it copies (slowly: data writes take 2 s) make it fail, and they stay.
+check "write 32 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 300 32 13 > /dev/null"
+check "data writes take 2 s" sh -c "dmsetup suspend pdata && dmsetup load pdata --table '0 $size delay /dev/ubda 0 2000' && dmsetup resume pdata"
+(dmsetup message vm0 0 copy_home 2> /dev/null; echo $? > "$tess_out/copy_home.rc") &
+copier=$!
+check "write 16 swapped-out pages during copy_home" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 400 16 14 > /dev/null"
+wait "$copier"
+check "copy_home fails: blocks were remapped meanwhile" test "$(cat "$tess_out/copy_home.rc")" -ne 0
+check "they stay remapped" test "$(dfield 7)" -gt 0
+check "they read back" "$SW" verify /dev/mapper/vm0 400 16 14
+check "data writes at full speed" sh -c "dmsetup suspend pdata && dmsetup load pdata --table '0 $size linear /dev/ubda 0' && dmsetup resume pdata"
+check "copy_home again" dmsetup message vm0 0 copy_home
+check_eq "no remap left" "$(dfield 7)" 0
+check "the data device alone holds both writes" sh -c "'$SW' verify /dev/ubda 300 32 13 && '$SW' verify /dev/ubda 400 16 14"
 check "write 64 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 0 64 11 > /dev/null"
 check "they are remapped" test "$(dfield 7)" -ge 32
 check "commit them" flush_dev /dev/mapper/vm0
