@@ -63,12 +63,19 @@ uint32_t md_block_csum(const void *block, uint32_t csum_xor)
 		      MD_BLOCK_SIZE - 4) ^ csum_xor;
 }
 
+/*
+ * A block device is read with O_DIRECT, through an aligned buffer: the
+ * kernel writes metadata with bios that bypass the page cache, which may
+ * still hold older copies of those blocks.
+ */
 void md_read(struct md *md, uint64_t b, void *buf)
 {
-	ssize_t n = pread(md->fd, buf, MD_BLOCK_SIZE, b * MD_BLOCK_SIZE);
+	ssize_t n = pread(md->fd, md->bounce, MD_BLOCK_SIZE, b * MD_BLOCK_SIZE);
 
-	if (n == MD_BLOCK_SIZE)
+	if (n == MD_BLOCK_SIZE) {
+		memcpy(buf, md->bounce, MD_BLOCK_SIZE);
 		return;
+	}
 	if (n < 0)
 		fprintf(stderr, "%s: read of block %llu: %s\n", md->prog,
 			(unsigned long long)b, strerror(errno));
@@ -78,14 +85,18 @@ void md_read(struct md *md, uint64_t b, void *buf)
 	exit(2);
 }
 
-static int dev_size(int fd, uint64_t *bytes)
+/* Open @path, O_DIRECT if a block device, and get its size. */
+static int dev_open(struct md *md, const char *path, uint64_t *bytes)
 {
 	struct stat st;
 
-	if (fstat(fd, &st))
+	if (stat(path, &st))
+		return -1;
+	md->fd = open(path, O_RDONLY | (S_ISBLK(st.st_mode) ? O_DIRECT : 0));
+	if (md->fd < 0)
 		return -1;
 	if (S_ISBLK(st.st_mode))
-		return ioctl(fd, BLKGETSIZE64, bytes);
+		return ioctl(md->fd, BLKGETSIZE64, bytes);
 	*bytes = st.st_size;
 	return 0;
 }
@@ -196,8 +207,12 @@ int md_open(struct md *md, const char *prog, const char *path)
 
 	memset(md, 0, sizeof(*md));
 	md->prog = prog;
-	md->fd = open(path, O_RDONLY);
-	if (md->fd < 0 || dev_size(md->fd, &bytes)) {
+	md->fd = -1;
+	if (posix_memalign(&md->bounce, MD_BLOCK_SIZE, MD_BLOCK_SIZE)) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return 2;
+	}
+	if (dev_open(md, path, &bytes)) {
 		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
 		return 2;
 	}
@@ -221,6 +236,7 @@ void md_close(struct md *md)
 {
 	free(md->seen);
 	free(md->owner);
+	free(md->bounce);
 	if (md->fd >= 0)
 		close(md->fd);
 }

@@ -124,6 +124,7 @@ struct md {
 	unsigned long errors, warnings;
 	uint32_t *seen;			/* per block: references found */
 	const char **owner;		/* per block: what referenced it */
+	void *bounce;			/* aligned, for O_DIRECT */
 };
 
 /*
