@@ -9,9 +9,10 @@ describes (dm-persistent-data's btree nodes and space maps, the pool's
 superblock), so the self-test can run on the host.  The kernel's own
 output is checked in tests/integration/tess-check.sh.
 
-Contents: 256 metadata blocks, a store of 1000 blocks, disk 1 with a few
-remaps (one store block shared by disk 1 and disk 7 three times over, to
-use the ref-count tree), disk 7 with 600 remaps (a two-level subtree).
+Contents: 256 metadata blocks, a store of 40000 blocks (three bitmaps),
+disk 1 with a few remaps (one store block shared by disk 1 and disk 7
+three times over, to use the ref-count tree; one in the last bitmap),
+disk 7 with 600 remaps (a two-level subtree).
 """
 import struct
 import sys
@@ -19,7 +20,7 @@ import sys
 BS = 4096
 EPB = (BS - 16) * 4
 SB_XOR, BTREE_XOR, INDEX_XOR, BITMAP_XOR = 0x54e55a6d, 121107, 160478, 240779
-META_BLOCKS, STORE_BLOCKS = 256, 1000
+META_BLOCKS, STORE_BLOCKS = 256, 40000
 
 
 def crc_table():
@@ -109,7 +110,7 @@ def bitmap(loc, counts, first):
 
 
 def remaps():
-    disks = {1: {0: 1, 1: 2, 2: 3, 10: 20, 11: 500}}
+    disks = {1: {0: 1, 1: 2, 2: 3, 10: 20, 11: 500, 12: STORE_BLOCKS - 1}}
     disks[7] = {100 + i: 100 + i for i in range(600)}
     disks[7][50] = 500
     disks[7][51] = 500
@@ -135,9 +136,12 @@ def main():
             refs[v] = refs.get(v, 0) + 1
     big = [(k, struct.pack('<I', v)) for k, v in refs.items() if v > 2]
     s_rc = img.tree(big, 4)
-    s_bm = img.alloc()
-    img.blocks[s_bm], s_free = bitmap(s_bm, refs, 0)
-    s_index = img.tree([(0, struct.pack('<QII', s_bm, s_free, 0))], 16)
+    entries = []
+    for i in range((STORE_BLOCKS + EPB - 1) // EPB):
+        loc = img.alloc()
+        img.blocks[loc], free = bitmap(loc, refs, i * EPB)
+        entries.append((i, struct.pack('<QII', loc, free, 0)))
+    s_index = img.tree(entries, 16)
     m_rc = img.tree([], 4)
     m_index, m_bm = img.alloc(), img.alloc()
     used = {b: 1 for b in list(img.blocks) + [0, m_index, m_bm]}

@@ -54,10 +54,11 @@ expect "a valid image is clean" 0 "" "$work/clean"
 
 # The dump: disk 1's remaps coalesced, disk 7's run of 600.
 "$DUMP" "$work/clean" > "$work/dump.txt"; rc=$?
-want="disk 1 mapped_blocks 5
+want="disk 1 mapped_blocks 6
   0 1 3
   10 20 1
   11 500 1
+  12 39999 1
 disk 7 mapped_blocks 602
   50 500 1
   51 500 1
@@ -104,8 +105,8 @@ img=$(damaged node-moved); dd if="$work/clean" of="$img" bs=4096 skip="$node" se
 expect "a node read from another block" 1 "block 200: blocknr $node, not its location" "$img"
 
 d1=$(block_of "remap tree of disk 1")
-img=$(damaged past-store); "$POKE" --csum btree "$img" "$d1" "$(value_offset "$img" "$d1" 0)" le64 5000
-expect "a remap past the store" 1 "^disk 1: block 0 remapped to store block 5000, past the store \(1000 blocks\)" "$img"
+img=$(damaged past-store); "$POKE" --csum btree "$img" "$d1" "$(value_offset "$img" "$d1" 0)" le64 50000
+expect "a remap past the store" 1 "^disk 1: block 0 remapped to store block 50000, past the store \(40000 blocks\)" "$img"
 
 img=$(damaged store-zero); "$POKE" --csum btree "$img" "$d1" "$(value_offset "$img" "$d1" 1)" le64 0
 expect "a remap onto store block 0" 1 "^disk 1: block 1 remapped to store block 0" "$img"
@@ -138,6 +139,13 @@ rc=$(block_of "store space map ref counts")
 maxe=$("$POKE" "$work/clean" "$rc" 20 le32)
 img=$(damaged store-rc); "$POKE" --csum btree "$img" "$rc" $((32 + 8 * maxe)) le32 3
 expect "a count in the ref-count tree" 1 "store block 500: reference count 3, but 4 remaps name it" "$img"
+
+# The last bitmap (store blocks 32640..39999): block 39999's count.
+last=$(awk '$2 == "store" && $5 == "bitmap" { b = $1 } END { print b }' "$work/blocks")
+img=$(damaged store-last); "$POKE" --csum bitmap "$img" "$last" $((39999 - 2 * 16320)) entry 0
+expect "a count in the last bitmap" 1 "^store block 39999: reference count 0, but 1 remaps name it" "$img"
+img=$(damaged store-past); "$POKE" --csum bitmap "$img" "$last" $((40000 - 2 * 16320)) entry 1
+expect "a count past the store" 1 "^store space map: block 40000 is counted, past the space map's 40000 blocks" "$img"
 
 echo "1..$n"
 [ "$failed" = 0 ]
