@@ -181,7 +181,7 @@ static void super_check_fields(struct md *md)
 		md_error(md, "superblock: %llu metadata blocks, but the device has %llu",
 			 (unsigned long long)sb->nr_blocks,
 			 (unsigned long long)md->dev_blocks);
-	if (sb->store_nr_blocks < 2)
+	if (sb->store_nr_blocks < 2 || sb->store_nr_blocks > MD_MAX_STORE_BLOCKS)
 		md_error(md, "superblock: a store of %llu blocks",
 			 (unsigned long long)sb->store_nr_blocks);
 	if (sb->flags & ~MD_NEEDS_CHECK)

@@ -36,6 +36,8 @@
 #define MD_VERSION		1
 #define MD_MAX_DISK_ID		((1U << 24) - 1)
 #define MD_NEEDS_CHECK		1U
+/* A sanity bound: 4 PiB of store; more is a damaged superblock. */
+#define MD_MAX_STORE_BLOCKS	(1ULL << 40)
 
 /* Checksum xors: the superblock's, and dm-persistent-data's. */
 #define MD_SB_CSUM_XOR		0x54e55a6d

@@ -306,10 +306,18 @@ static void sm_free(struct sm *sm)
 
 /* ---- the remap tree and the store space map ---- */
 
+/*
+ * The store blocks the remaps name, sorted, against the store space map's
+ * counts, which come in increasing block order: memory in proportion to
+ * the remaps, not to the store.
+ */
 struct store_check {
-	uint64_t nr_blocks;
-	uint32_t *refs;			/* remaps naming each store block */
-	uint32_t *counted;		/* its count in the space map */
+	uint64_t nr_blocks;		/* of the store */
+	uint64_t *names;		/* one per remap, then sorted */
+	size_t nr_names, cap, pos;	/* pos: the next not yet compared */
+	uint64_t leak, leak_end;	/* a run of leaked blocks, or none */
+	bool complete;			/* the remap tree was read whole */
+	struct sm *sm;
 };
 
 static int check_remap(struct md *md, void *arg, uint32_t id, uint64_t block,
@@ -317,92 +325,134 @@ static int check_remap(struct md *md, void *arg, uint32_t id, uint64_t block,
 {
 	struct store_check *sc = arg;
 
-	if (store == 0)
+	if (store == 0) {
 		md_error(md,
 			 "disk %u: block %llu remapped to store block 0, the store's superblock",
 			 id, (unsigned long long)block);
-	else if (store >= sc->nr_blocks)
+		return 0;
+	}
+	if (store >= sc->nr_blocks) {
 		md_error(md,
 			 "disk %u: block %llu remapped to store block %llu, past the store (%llu blocks)",
 			 id, (unsigned long long)block,
 			 (unsigned long long)store,
 			 (unsigned long long)sc->nr_blocks);
-	else if (sc->refs[store] < UINT32_MAX)
-		sc->refs[store]++;
+		return 0;
+	}
+	if (sc->nr_names == sc->cap) {
+		sc->cap = sc->cap ? 2 * sc->cap : 1024;
+		sc->names = realloc(sc->names, sc->cap * sizeof(*sc->names));
+		if (!sc->names) {
+			fprintf(stderr, "tess_check: out of memory\n");
+			exit(2);
+		}
+	}
+	sc->names[sc->nr_names++] = store;
 	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void flush_leak(struct md *md, struct store_check *sc)
+{
+	if (sc->leak == UINT64_MAX)
+		return;
+	if (sc->leak_end - sc->leak == 1)
+		md_warn(md, "store block %llu is counted but no remap names it (leaked)",
+			(unsigned long long)sc->leak);
+	else
+		md_warn(md,
+			"store blocks %llu..%llu are counted but no remap names them (leaked)",
+			(unsigned long long)sc->leak,
+			(unsigned long long)sc->leak_end - 1);
+	sc->leak = UINT64_MAX;
+}
+
+/* Store block @b: count @c, named by @r remaps. */
+static void store_compare(struct md *md, struct store_check *sc, uint64_t b,
+			  uint32_t c, uint64_t r)
+{
+	if (c > r && !r && sc->complete) {
+		if (sc->leak != UINT64_MAX && sc->leak_end == b) {
+			sc->leak_end++;
+			return;
+		}
+		flush_leak(md, sc);
+		sc->leak = b;
+		sc->leak_end = b + 1;
+		return;
+	}
+	flush_leak(md, sc);
+	if (c == r || (c > r && !sc->complete))
+		return;
+	if (c < r)
+		md_error(md, "store block %llu: reference count %u, but %llu remaps name it",
+			 (unsigned long long)b, c, (unsigned long long)r);
+	else
+		md_warn(md,
+			"store block %llu: reference count %u, but %llu remaps name it (leaked)",
+			(unsigned long long)b, c, (unsigned long long)r);
+}
+
+/* The next named block and how many remaps name it; false if none left. */
+static bool next_named(struct store_check *sc, uint64_t *b, uint64_t *r)
+{
+	size_t end = sc->pos;
+
+	if (sc->pos >= sc->nr_names)
+		return false;
+	*b = sc->names[sc->pos];
+	while (end < sc->nr_names && sc->names[end] == *b)
+		end++;
+	*r = end - sc->pos;
+	return true;
+}
+
+/* Named blocks below @limit that the space map counts 0. */
+static void store_uncounted(struct md *md, struct store_check *sc,
+			    uint64_t limit)
+{
+	uint64_t b, r;
+
+	while (next_named(sc, &b, &r) && b < limit) {
+		if (sm_readable(sc->sm, b))
+			store_compare(md, sc, b, 0, r);
+		sc->pos += r;
+	}
 }
 
 static void store_counted(struct md *md, void *arg, uint64_t b, uint32_t c)
 {
 	struct store_check *sc = arg;
+	uint64_t nb, r = 0;
 
-	(void)md;
-	if (b < sc->nr_blocks)
-		sc->counted[b] = c;
-}
-
-/* A run [first, end) of store blocks counted that no remap names. */
-static void report_store_leak(struct md *md, uint64_t first, uint64_t end)
-{
-	if (end - first == 1)
-		md_warn(md, "store block %llu is counted but no remap names it (leaked)",
-			(unsigned long long)first);
+	store_uncounted(md, sc, b);
+	if (next_named(sc, &nb, &r) && nb == b)
+		sc->pos += r;
 	else
-		md_warn(md, "store blocks %llu..%llu are counted but no remap names them (leaked)",
-			(unsigned long long)first, (unsigned long long)end - 1);
-}
-
-/*
- * Each store block's count against the remaps naming it.  When the remap
- * tree could not be read whole (@complete false), counts above the remaps
- * found prove nothing and are not reported.
- */
-static void store_compare(struct md *md, struct store_check *sc,
-			  struct sm *sm, bool complete)
-{
-	uint64_t b, leak = UINT64_MAX;
-	uint32_t c, r;
-
-	for (b = 0; b < sc->nr_blocks; b++) {
-		c = sc->counted[b];
-		r = sc->refs[b];
-		if (complete && c && !r && sm_readable(sm, b)) {
-			if (leak == UINT64_MAX)
-				leak = b;
-			continue;
-		}
-		if (leak != UINT64_MAX)
-			report_store_leak(md, leak, b);
-		leak = UINT64_MAX;
-		if (c == r || !sm_readable(sm, b) || (c > r && !complete))
-			continue;
-		if (c < r)
-			md_error(md, "store block %llu: reference count %u, but %u remaps name it",
-				 (unsigned long long)b, c, r);
-		else
-			md_warn(md,
-				"store block %llu: reference count %u, but %u remaps name it (leaked)",
-				(unsigned long long)b, c, r);
-	}
-	if (leak != UINT64_MAX)
-		report_store_leak(md, leak, b);
+		r = 0;
+	store_compare(md, sc, b, c, r);
 }
 
 static void check_remaps_and_store(struct md *md)
 {
-	struct store_check sc = { .nr_blocks = md->sb.store_nr_blocks };
+	struct store_check sc = { .nr_blocks = md->sb.store_nr_blocks,
+				  .leak = UINT64_MAX };
 	struct md_remap_walk rw = { .remap = check_remap, .arg = &sc };
 	unsigned long errors = md->errors;
-	bool complete;
 	struct sm sm;
 
-	sc.refs = zalloc(sc.nr_blocks, sizeof(*sc.refs));
-	sc.counted = zalloc(sc.nr_blocks, sizeof(*sc.counted));
 	md_walk_remaps(md, &rw);
-	complete = md->errors == errors;
+	sc.complete = md->errors == errors;
 	if (rw.nr_disks != md->sb.nr_disks)
 		md_error(md, "superblock: nr_disks %u, but the remap tree holds %u disks",
 			 md->sb.nr_disks, rw.nr_disks);
+	qsort(sc.names, sc.nr_names, sizeof(*sc.names), cmp_u64);
 
 	sm_init(&sm, md->sb.store_space_map_root, "store space map",
 		"store space map index", "store space map bitmap",
@@ -411,12 +461,15 @@ static void check_remaps_and_store(struct md *md)
 		md_error(md, "store space map: %llu blocks, the superblock says %llu",
 			 (unsigned long long)sm.root.nr_blocks,
 			 (unsigned long long)sc.nr_blocks);
-	sm_load_disk(md, &sm);
-	sm_count_all(md, &sm, &(struct count_cb){ store_counted, &sc });
-	store_compare(md, &sc, &sm, complete);
-	sm_free(&sm);
-	free(sc.refs);
-	free(sc.counted);
+	if (sm.root.nr_blocks <= MD_MAX_STORE_BLOCKS) {
+		sc.sm = &sm;
+		sm_load_disk(md, &sm);
+		sm_count_all(md, &sm, &(struct count_cb){ store_counted, &sc });
+		store_uncounted(md, &sc, UINT64_MAX);
+		flush_leak(md, &sc);
+		sm_free(&sm);
+	}
+	free(sc.names);
 }
 
 /* ---- the metadata space map ---- */
@@ -513,7 +566,9 @@ static void check_metadata_space_map(struct md *md)
 		md_error(md, "metadata space map: %llu blocks, the superblock says %llu",
 			 (unsigned long long)sm.root.nr_blocks,
 			 (unsigned long long)md->sb.nr_blocks);
-	mc.nr_blocks = sm.root.nr_blocks;
+	/* Counts past the device are counted nowhere: nothing is there. */
+	mc.nr_blocks = sm.root.nr_blocks < md->dev_blocks ? sm.root.nr_blocks :
+							    md->dev_blocks;
 	mc.counted = zalloc(mc.nr_blocks, sizeof(*mc.counted));
 	sm_load_metadata(md, &sm);
 	sm_count_all(md, &sm, &(struct count_cb){ meta_counted, &mc });
