@@ -51,6 +51,7 @@ check "remove the tables" dmsetup remove vm1 vm2 pool home1 home2
 "$CHECK" "$MD" > "$tess_out/check.out" 2> "$tess_out/check.err"
 check_eq "tess_check: exit 0" "$?" 0
 check_eq "tess_check: nothing on stderr" "$(cat "$tess_out/check.err")" ""
+check "tess_check --store: the store's superblock matches" "$CHECK" --store /dev/ubdc "$MD"
 "$DUMP" "$MD" > "$tess_out/dump.txt" 2> "$tess_out/dump.err"
 check_eq "tess_dump: exit 0" "$?" 0
 check "tess_dump --format xml" sh -c "$DUMP --format xml $MD > $tess_out/dump.xml"
@@ -154,6 +155,18 @@ leaf2=$(leaf_of "remap tree of disk 2")
 x=$(damaged shared)
 "$POKE" --csum btree "$x" "$leaf2" "$(value_at "$leaf2" 0)" le64 "$s"
 expect "two disks share a store block counted once" "$x" "^store block $s: reference count 1, but 2 remaps name it"
+
+# Another pool's store: a copy of the store's superblock (on a sparse file
+# of the store's size) with one byte of the uuid changed, checksum fixed.
+st=$tess_out/copy-store.img
+truncate -s "$(blockdev --getsize64 /dev/ubdc)" "$st"
+check "copy the store's superblock" dd if=/dev/ubdc of="$st" bs=4096 count=1 iflag=direct conv=notrunc status=none
+check "the copy matches" "$CHECK" --store "$st" "$img"
+"$POKE" --csum store "$st" 0 40 u8 $(($("$POKE" "$st" 0 40 u8) ^ 0x80))
+"$CHECK" --store "$st" "$img" > /dev/null 2> "$st.err"
+check_eq "another pool's store: exit 1" "$?" 1
+check "another pool's store: says so" grep -q "^store: uuid .* the metadata's is" "$st.err"
+rm -f "$st"
 
 # The metadata space map counts that leaf free (its index block, whose
 # root is in the superblock, names bitmap 0 first).

@@ -30,6 +30,7 @@ static_assert(offsetof(struct md_super, remap_root) == 336, "superblock");
 static_assert(sizeof(struct md_node_header) == 32, "node header");
 static_assert(sizeof(struct md_metadata_index) == MD_BLOCK_SIZE, "index");
 static_assert(sizeof(struct md_bitmap_header) == 16, "bitmap header");
+static_assert(sizeof(struct store_super) == 48, "store superblock");
 
 /* Btrees are a few levels deep; more means a loop or garbage. */
 #define MAX_DEPTH	32
@@ -299,6 +300,62 @@ void md_uuid_str(const uint8_t *uuid, char *out)
 			*out++ = '-';
 	}
 	*out = '\0';
+}
+
+static void store_super_compare(struct md *md, const uint8_t *buf,
+				uint64_t dev_blocks)
+{
+	uint64_t nr = LE64(buf, struct store_super, nr_blocks);
+	char a[40], b[40];
+
+	if (LE32(buf, struct store_super, block_size) != MD_BLOCK_SIZE)
+		md_error(md, "store: block size %u bytes, not %u",
+			 LE32(buf, struct store_super, block_size),
+			 MD_BLOCK_SIZE);
+	if (nr != md->sb.store_nr_blocks)
+		md_error(md, "store: %llu blocks, the metadata says %llu",
+			 (unsigned long long)nr,
+			 (unsigned long long)md->sb.store_nr_blocks);
+	if (nr > dev_blocks)
+		md_error(md, "store: %llu blocks, but the device has %llu",
+			 (unsigned long long)nr,
+			 (unsigned long long)dev_blocks);
+	if (memcmp(buf + offsetof(struct store_super, uuid), md->sb.uuid, 16)) {
+		md_uuid_str(buf + offsetof(struct store_super, uuid), a);
+		md_uuid_str(md->sb.uuid, b);
+		md_error(md, "store: uuid %s, the metadata's is %s (another pool's store?)",
+			 a, b);
+	}
+}
+
+int md_check_store(struct md *md, const char *path)
+{
+	struct md store = { .prog = md->prog, .fd = -1 };
+	uint8_t buf[MD_BLOCK_SIZE];
+	uint64_t bytes;
+	int ret = 0;
+
+	if (posix_memalign(&store.bounce, MD_BLOCK_SIZE, MD_BLOCK_SIZE) ||
+	    dev_open(&store, path, &bytes)) {
+		fprintf(stderr, "%s: %s: %s\n", md->prog, path, strerror(errno));
+		ret = 2;
+	} else if (bytes < MD_BLOCK_SIZE) {
+		md_error(md, "store: the device is smaller than one block");
+	} else {
+		md_read(&store, 0, buf);
+		if (LE64(buf, struct store_super, magic) != STORE_MAGIC)
+			md_error(md, "store: bad magic, not a tesseract store");
+		else if (md_block_csum(buf, STORE_CSUM_XOR) != md_le32(buf))
+			md_error(md, "store: superblock: bad checksum");
+		else if (LE32(buf, struct store_super, version) != STORE_VERSION)
+			md_error(md, "store: version %u, not %u",
+				 LE32(buf, struct store_super, version),
+				 STORE_VERSION);
+		else
+			store_super_compare(md, buf, bytes / MD_BLOCK_SIZE);
+	}
+	md_close(&store);
+	return ret;
 }
 
 /* ---- btrees ---- */

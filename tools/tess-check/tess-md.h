@@ -45,6 +45,24 @@
 #define INDEX_CSUM_XOR		160478
 #define BITMAP_CSUM_XOR		240779
 
+/*
+ * The store's superblock, block 0 of the store device: struct tess_sb_disk
+ * of dm-tesseract/tess-store.c.  @block_size is in bytes there.
+ */
+#define STORE_MAGIC		0x3174636573736574ULL	/* "tessect1" */
+#define STORE_VERSION		2
+#define STORE_CSUM_XOR		0x7e55e12a
+
+struct store_super {
+	uint32_t csum;
+	uint32_t version;
+	uint64_t magic;
+	uint64_t nr_blocks;
+	uint32_t block_size;
+	uint32_t pad;
+	uint8_t uuid[16];
+} __packed;
+
 #define SM_ROOT_SIZE		128
 #define MAX_METADATA_BITMAPS	255
 /* Blocks one bitmap block describes: 2 bits each after its header. */
@@ -136,6 +154,13 @@ struct md {
  */
 int md_open(struct md *md, const char *prog, const char *path);
 void md_close(struct md *md);
+
+/*
+ * Check the store on @path against the metadata's superblock: its own
+ * superblock (magic, version, checksum, block size), its block count and
+ * uuid.  Returns 0 (problems counted) or 2 if it cannot be read.
+ */
+int md_check_store(struct md *md, const char *path);
 
 /* Read metadata block @b into @buf; on an I/O error, print it and exit 2. */
 void md_read(struct md *md, uint64_t b, void *buf);

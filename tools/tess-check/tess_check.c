@@ -4,7 +4,7 @@
  * dm-thin's.
  *
  *   tess_check [--ignore-non-fatal-errors] [--list-blocks]
- *              <metadata dev or image>
+ *              [--store <store dev or image>] <metadata dev or image>
  *
  * Checks the superblock (magic, version, checksum, blocknr, block sizes),
  * every btree node (checksum, blocknr, header, keys strictly increasing),
@@ -19,6 +19,8 @@
  * found (leaked blocks) and wrong free-block hints are non-fatal: nothing
  * is lost, space is.  Exit 0: clean; 1: damaged (or non-fatal problems,
  * unless --ignore-non-fatal-errors); 2: bad arguments or an I/O error.
+ * --store also checks the store's superblock against the metadata's:
+ * magic, version, checksum, block size, block count and the pool's uuid.
  * --list-blocks prints, after the check, each metadata block in use and
  * what uses it ("<block> <owner>" lines on stdout), for tests and
  * debugging.
@@ -580,7 +582,7 @@ static void check_metadata_space_map(struct md *md)
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: tess_check [--ignore-non-fatal-errors] [--list-blocks] <metadata dev or image>\n");
+		"usage: tess_check [--ignore-non-fatal-errors] [--list-blocks] [--store <dev>] <metadata dev or image>\n");
 }
 
 static void list_blocks(struct md *md)
@@ -597,10 +599,12 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "ignore-non-fatal-errors", no_argument, NULL, 'i' },
 		{ "list-blocks", no_argument, NULL, 'l' },
+		{ "store", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	bool ignore_non_fatal = false, list = false;
+	const char *store = NULL;
 	struct md md;
 	int c, ret;
 
@@ -609,6 +613,8 @@ int main(int argc, char **argv)
 			ignore_non_fatal = true;
 		} else if (c == 'l') {
 			list = true;
+		} else if (c == 's') {
+			store = optarg;
 		} else {
 			help(c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : 2;
@@ -624,9 +630,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "note: superblock: needs_check is set\n");
 		check_remaps_and_store(&md);
 		check_metadata_space_map(&md);
+		if (store)
+			ret = md_check_store(&md, store);
 		if (list)
 			list_blocks(&md);
-		ret = md.errors || (md.warnings && !ignore_non_fatal);
+		if (!ret)
+			ret = md.errors || (md.warnings && !ignore_non_fatal);
 	}
 	md_close(&md);
 	return ret;

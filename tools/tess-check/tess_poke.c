@@ -3,13 +3,14 @@
  * tess_poke: read or change one field of a metadata image, for tests that
  * damage metadata on purpose (tests/integration/tess-check.sh).
  *
- *   tess_poke [--csum super|btree|index|bitmap] IMAGE BLOCK
+ *   tess_poke [--csum super|btree|index|bitmap|store] IMAGE BLOCK
  *             [OFFSET u8|le32|le64|entry [VALUE]]
  *
  * Without VALUE, prints the field (decimal).  With VALUE, writes it.
  * "entry" is the 2-bit count of entry OFFSET in a space map bitmap block.
  * --csum then recomputes the block's checksum as the kernel would for
- * that kind of block, so that only the changed value is wrong.  Exit 0,
+ * that kind of block ("store": the store's superblock), so that only the
+ * changed value is wrong.  Exit 0,
  * or 2 on bad arguments or an I/O error.
  */
 #define _GNU_SOURCE
@@ -34,7 +35,7 @@ struct poke {
 static int help(void)
 {
 	fprintf(stderr,
-		"usage: tess_poke [--csum super|btree|index|bitmap] IMAGE BLOCK [OFFSET u8|le32|le64|entry [VALUE]]\n");
+		"usage: tess_poke [--csum super|btree|index|bitmap|store] IMAGE BLOCK [OFFSET u8|le32|le64|entry [VALUE]]\n");
 	return 2;
 }
 
@@ -52,6 +53,7 @@ static bool parse_csum(const char *s, uint32_t *xor)
 	static const struct { const char *name; uint32_t xor; } kinds[] = {
 		{ "super", MD_SB_CSUM_XOR }, { "btree", BTREE_CSUM_XOR },
 		{ "index", INDEX_CSUM_XOR }, { "bitmap", BITMAP_CSUM_XOR },
+		{ "store", STORE_CSUM_XOR },
 	};
 	size_t i;
 
