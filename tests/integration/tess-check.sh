@@ -85,6 +85,29 @@ check "dump: disk 2's remaps lie in 1000..1127" sh -c '[ "$0" -ge 1000 ] && [ "$
 check_eq "dump xml: one range or single mapping per run" \
 	"$(grep -c '_mapping ' "$tess_out/dump.xml")" "$(runs 1 | wc -l | awk -v n="$(runs 2 | wc -l)" '{ print $1 + n }')"
 
+# ---- needs_check: the pool stays read-only until tess_check clears it ----
+ptable="0 $store_len tesseract-pool $MD /dev/ubdc"
+check "set needs_check, as a metadata error does" "$POKE" --csum super "$MD" 0 4 le32 1
+check "the pool opens" dmsetup create pool --table "$ptable"
+check_eq "read-only" "$(status_field pool 7)" ro
+check_eq "with needs_check" "$(status_field pool 8)" needs_check
+"$CHECK" --clear-needs-check-flag "$MD" > /dev/null 2> "$tess_out/busy.err"
+check_eq "tess_check --clear-needs-check-flag on a live pool's metadata: exit 2" "$?" 2
+check_eq "the flag stays" "$("$POKE" "$MD" 0 4 le32)" 1
+check "remove the pool" dmsetup remove pool
+"$CHECK" "$MD" > /dev/null 2> "$tess_out/note.err"
+check_eq "tess_check: needs_check alone is no damage" "$?" 0
+check "but it says so" grep -q "needs_check is set" "$tess_out/note.err"
+check "tess_check --clear-needs-check-flag" "$CHECK" --clear-needs-check-flag "$MD"
+check_eq "the flag is clear" "$("$POKE" "$MD" 0 4 le32)" 0
+check "the pool opens again" dmsetup create pool --table "$ptable"
+check_eq "read-write" "$(status_field pool 7)" rw
+check_eq "no needs_check" "$(status_field pool 8)" -
+check "disk 1 again" dmsetup create home1 --table "0 $half linear /dev/ubda 0"
+check "on the pool" dmsetup create vm1 --table "0 $half tesseract /dev/mapper/pool 1 /dev/mapper/home1"
+check_eq "with all its remaps" "$(status_field vm1 7)" "$r1"
+check "remove them" dmsetup remove vm1 pool home1
+
 # ---- damaged copies ----
 # (Not meta.img: boot.sh keeps the device images in $tess_out.)
 img=$tess_out/copy.img

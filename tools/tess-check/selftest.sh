@@ -147,6 +147,23 @@ expect "a count in the last bitmap" 1 "^store block 39999: reference count 0, bu
 img=$(damaged store-past); "$POKE" --csum bitmap "$img" "$last" $((40000 - 2 * 16320)) entry 1
 expect "a count past the store" 1 "^store space map: block 40000 is counted, past the space map's 40000 blocks" "$img"
 
+# needs_check: noted, not damage; cleared when the check passes, kept
+# when it does not.
+img=$(damaged needs-check); "$POKE" --csum super "$img" 0 4 le32 1
+expect "needs_check set: clean" 0 "^note: superblock: needs_check is set" "$img"
+"$CHECK" --clear-needs-check-flag "$img" 2> /dev/null; rc=$?
+[ "$rc" = 0 ] && [ "$("$POKE" "$img" 0 4 le32)" = 0 ] &&
+	point ok "--clear-needs-check-flag clears it" ||
+	point not_ok "--clear-needs-check-flag clears it" "exit $rc, flags $("$POKE" "$img" 0 4 le32)"
+expect "and the result is clean" 0 "" "$img"
+[ -z "$("$CHECK" "$img" 2>&1)" ] && point ok "without a note" || point not_ok "without a note"
+"$POKE" --csum super "$img" 0 4 le32 1
+"$POKE" --csum btree "$img" "$d1" "$(value_offset "$img" "$d1" 0)" le64 50000
+"$CHECK" --clear-needs-check-flag "$img" 2> /dev/null; rc=$?
+[ "$rc" = 1 ] && [ "$("$POKE" "$img" 0 4 le32)" = 1 ] &&
+	point ok "--clear-needs-check-flag keeps it on damaged metadata" ||
+	point not_ok "--clear-needs-check-flag keeps it on damaged metadata" "exit $rc"
+
 # Random damage, checksums fixed most of the time so that the contents
 # get parsed: never a crash, never an exit but 0 or 1.
 kind() {	# kind OWNER: the checksum kind of a block OWNER uses

@@ -86,20 +86,28 @@ void md_read(struct md *md, uint64_t b, void *buf)
 	exit(2);
 }
 
-/* Open @path, O_DIRECT if a block device, and get its size. */
-static int dev_open(struct md *md, const char *path, uint64_t *bytes)
+/*
+ * Open @path with @flags, O_DIRECT if a block device, and get its size.
+ */
+static int dev_open_flags(struct md *md, const char *path, uint64_t *bytes,
+			  int flags)
 {
 	struct stat st;
 
 	if (stat(path, &st))
 		return -1;
-	md->fd = open(path, O_RDONLY | (S_ISBLK(st.st_mode) ? O_DIRECT : 0));
+	md->fd = open(path, flags | (S_ISBLK(st.st_mode) ? O_DIRECT : 0));
 	if (md->fd < 0)
 		return -1;
 	if (S_ISBLK(st.st_mode))
 		return ioctl(md->fd, BLKGETSIZE64, bytes);
 	*bytes = st.st_size;
 	return 0;
+}
+
+static int dev_open(struct md *md, const char *path, uint64_t *bytes)
+{
+	return dev_open_flags(md, path, bytes, O_RDONLY);
 }
 
 static void parse_super(const uint8_t *buf, struct md_super *sb)
@@ -355,6 +363,48 @@ int md_check_store(struct md *md, const char *path)
 			store_super_compare(md, buf, bytes / MD_BLOCK_SIZE);
 	}
 	md_close(&store);
+	return ret;
+}
+
+static int write_super(struct md *w, struct md *md)
+{
+	uint8_t *buf = w->bounce;
+	uint32_t csum;
+	int i;
+
+	if (pread(w->fd, buf, MD_BLOCK_SIZE, 0) != MD_BLOCK_SIZE ||
+	    md_le32(buf) != md->sb.csum) {
+		fprintf(stderr, "%s: the superblock changed while checked, left alone\n",
+			md->prog);
+		return 2;
+	}
+	buf[offsetof(struct md_super, flags)] &= ~MD_NEEDS_CHECK;
+	csum = md_block_csum(buf, MD_SB_CSUM_XOR);
+	for (i = 0; i < 4; i++)
+		buf[i] = csum >> (8 * i);
+	if (pwrite(w->fd, buf, MD_BLOCK_SIZE, 0) != MD_BLOCK_SIZE ||
+	    fsync(w->fd)) {
+		fprintf(stderr, "%s: writing the superblock: %s\n", md->prog,
+			strerror(errno));
+		return 2;
+	}
+	return 0;
+}
+
+int md_clear_needs_check(struct md *md, const char *path)
+{
+	struct md w = { .prog = md->prog, .fd = -1 };
+	uint64_t bytes;
+	int ret;
+
+	if (posix_memalign(&w.bounce, MD_BLOCK_SIZE, MD_BLOCK_SIZE) ||
+	    dev_open_flags(&w, path, &bytes, O_RDWR | O_EXCL)) {
+		fprintf(stderr, "%s: %s: %s\n", md->prog, path, strerror(errno));
+		ret = 2;
+	} else {
+		ret = write_super(&w, md);
+	}
+	md_close(&w);
 	return ret;
 }
 

@@ -27,6 +27,7 @@
 #ifndef __packed
 #define __packed	__attribute__((packed))
 #endif
+#define __aligned(x)	__attribute__((aligned(x)))
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -161,6 +162,15 @@ void md_close(struct md *md);
  * uuid.  Returns 0 (problems counted) or 2 if it cannot be read.
  */
 int md_check_store(struct md *md, const char *path);
+
+/*
+ * Clear MD_NEEDS_CHECK in the superblock of @path, which md_open() read:
+ * block 0 is read again, opened exclusively (a live pool holds its
+ * metadata device: EBUSY), must be unchanged, and is written back with
+ * the flag cleared and its checksum fixed, then synced.  Returns 0, or 2
+ * with the error printed.
+ */
+int md_clear_needs_check(struct md *md, const char *path);
 
 /* Read metadata block @b into @buf; on an I/O error, print it and exit 2. */
 void md_read(struct md *md, uint64_t b, void *buf);

@@ -3,8 +3,9 @@
  * tess_check: check a tesseract pool's metadata, as thin_check does for
  * dm-thin's.
  *
- *   tess_check [--ignore-non-fatal-errors] [--list-blocks]
- *              [--store <store dev or image>] <metadata dev or image>
+ *   tess_check [--ignore-non-fatal-errors] [--clear-needs-check-flag]
+ *              [--list-blocks] [--store <store dev or image>]
+ *              <metadata dev or image>
  *
  * Checks the superblock (magic, version, checksum, blocknr, block sizes),
  * every btree node (checksum, blocknr, header, keys strictly increasing),
@@ -19,6 +20,10 @@
  * found (leaked blocks) and wrong free-block hints are non-fatal: nothing
  * is lost, space is.  Exit 0: clean; 1: damaged (or non-fatal problems,
  * unless --ignore-non-fatal-errors); 2: bad arguments or an I/O error.
+ * --clear-needs-check-flag clears the superblock's needs_check flag (set
+ * by the pool after a metadata error; it keeps the pool read-only) when
+ * the check passes, as thin_check's does; it refuses a device that a pool
+ * holds open.
  * --store also checks the store's superblock against the metadata's:
  * magic, version, checksum, block size, block count and the pool's uuid.
  * --list-blocks prints, after the check, each metadata block in use and
@@ -582,7 +587,7 @@ static void check_metadata_space_map(struct md *md)
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: tess_check [--ignore-non-fatal-errors] [--list-blocks] [--store <dev>] <metadata dev or image>\n");
+		"usage: tess_check [--ignore-non-fatal-errors] [--clear-needs-check-flag] [--list-blocks] [--store <dev>] <metadata dev or image>\n");
 }
 
 static void list_blocks(struct md *md)
@@ -600,10 +605,11 @@ int main(int argc, char **argv)
 		{ "ignore-non-fatal-errors", no_argument, NULL, 'i' },
 		{ "list-blocks", no_argument, NULL, 'l' },
 		{ "store", required_argument, NULL, 's' },
+		{ "clear-needs-check-flag", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	bool ignore_non_fatal = false, list = false;
+	bool ignore_non_fatal = false, list = false, clear = false;
 	const char *store = NULL;
 	struct md md;
 	int c, ret;
@@ -615,6 +621,8 @@ int main(int argc, char **argv)
 			list = true;
 		} else if (c == 's') {
 			store = optarg;
+		} else if (c == 'c') {
+			clear = true;
 		} else {
 			help(c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : 2;
@@ -636,6 +644,8 @@ int main(int argc, char **argv)
 			list_blocks(&md);
 		if (!ret)
 			ret = md.errors || (md.warnings && !ignore_non_fatal);
+		if (!ret && clear && (md.sb.flags & MD_NEEDS_CHECK))
+			ret = md_clear_needs_check(&md, argv[optind]);
 	}
 	md_close(&md);
 	return ret;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tess-md.h"
@@ -174,9 +175,23 @@ static int io(int fd, uint8_t *buf, uint64_t block, bool write)
 	return 2;
 }
 
+/*
+ * A block device is opened O_DIRECT (the kernel's metadata I/O bypasses
+ * the page cache, which could hold stale blocks) and synced after a write.
+ */
+static int open_image(const char *path, bool write)
+{
+	struct stat st;
+	int flags = write ? O_RDWR : O_RDONLY;
+
+	if (!stat(path, &st) && S_ISBLK(st.st_mode))
+		flags |= O_DIRECT;
+	return open(path, flags);
+}
+
 int main(int argc, char **argv)
 {
-	uint8_t buf[MD_BLOCK_SIZE];
+	static uint8_t buf[MD_BLOCK_SIZE] __aligned(MD_BLOCK_SIZE);
 	struct poke p;
 	bool write;
 	int fd, ret;
@@ -184,7 +199,7 @@ int main(int argc, char **argv)
 	if (!parse_args(argc, argv, &p))
 		return help();
 	write = p.has_value || p.csum;
-	fd = open(p.image, write ? O_RDWR : O_RDONLY);
+	fd = open_image(p.image, write);
 	if (fd < 0) {
 		fprintf(stderr, "tess_poke: %s: %s\n", p.image, strerror(errno));
 		return 2;
@@ -198,6 +213,10 @@ int main(int argc, char **argv)
 		set_csum(buf, p.csum_xor);
 	if (!ret && write)
 		ret = io(fd, buf, p.block, true);
+	if (!ret && write && fsync(fd)) {
+		fprintf(stderr, "tess_poke: %s: %s\n", p.image, strerror(errno));
+		ret = 2;
+	}
 	if (close(fd) && !ret) {
 		fprintf(stderr, "tess_poke: %s: %s\n", p.image, strerror(errno));
 		ret = 2;
