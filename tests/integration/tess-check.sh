@@ -91,7 +91,10 @@ check "set needs_check, as a metadata error does" "$POKE" --csum super "$MD" 0 4
 check "the pool opens" dmsetup create pool --table "$ptable"
 check_eq "read-only" "$(status_field pool 7)" ro
 check_eq "with needs_check" "$(status_field pool 8)" needs_check
-"$CHECK" --clear-needs-check-flag "$MD" > /dev/null 2> "$tess_out/busy.err"
+"$CHECK" "$MD" > /dev/null 2> "$tess_out/busy.err"
+check_eq "tess_check on a live pool's metadata: exit 2" "$?" 2
+check "it is busy" grep -q "busy" "$tess_out/busy.err"
+"$CHECK" --clear-needs-check-flag "$MD" > /dev/null 2>> "$tess_out/busy.err"
 check_eq "tess_check --clear-needs-check-flag on a live pool's metadata: exit 2" "$?" 2
 check_eq "the flag stays" "$("$POKE" "$MD" 0 4 le32)" 1
 check "remove the pool" dmsetup remove pool

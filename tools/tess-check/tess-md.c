@@ -87,7 +87,9 @@ void md_read(struct md *md, uint64_t b, void *buf)
 }
 
 /*
- * Open @path with @flags, O_DIRECT if a block device, and get its size.
+ * Open @path with @flags and get its size.  A block device is opened
+ * O_DIRECT and O_EXCL: a live pool holds its metadata device (EBUSY), and
+ * metadata that changes while it is read would look damaged.
  */
 static int dev_open_flags(struct md *md, const char *path, uint64_t *bytes,
 			  int flags)
@@ -96,7 +98,9 @@ static int dev_open_flags(struct md *md, const char *path, uint64_t *bytes,
 
 	if (stat(path, &st))
 		return -1;
-	md->fd = open(path, flags | (S_ISBLK(st.st_mode) ? O_DIRECT : 0));
+	if (S_ISBLK(st.st_mode))
+		flags |= O_DIRECT | O_EXCL;
+	md->fd = open(path, flags);
 	if (md->fd < 0)
 		return -1;
 	if (S_ISBLK(st.st_mode))
@@ -222,7 +226,8 @@ int md_open(struct md *md, const char *prog, const char *path)
 		return 2;
 	}
 	if (dev_open(md, path, &bytes)) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		fprintf(stderr, "%s: %s: %s%s\n", prog, path, strerror(errno),
+			errno == EBUSY ? " (held by a live pool?)" : "");
 		return 2;
 	}
 	md->dev_blocks = bytes / MD_BLOCK_SIZE;
@@ -397,8 +402,11 @@ int md_clear_needs_check(struct md *md, const char *path)
 	uint64_t bytes;
 	int ret;
 
+	/* Reading is done; an exclusive open of ours would stand in the way. */
+	close(md->fd);
+	md->fd = -1;
 	if (posix_memalign(&w.bounce, MD_BLOCK_SIZE, MD_BLOCK_SIZE) ||
-	    dev_open_flags(&w, path, &bytes, O_RDWR | O_EXCL)) {
+	    dev_open_flags(&w, path, &bytes, O_RDWR)) {
 		fprintf(stderr, "%s: %s: %s\n", md->prog, path, strerror(errno));
 		ret = 2;
 	} else {

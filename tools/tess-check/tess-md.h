@@ -149,7 +149,8 @@ struct md {
 };
 
 /*
- * Open @path read-only and read its superblock.  Returns 0, 1 with a
+ * Open @path read-only (exclusively if a block device: not one a live
+ * pool holds) and read its superblock.  Returns 0, 1 with a
  * problem printed (no superblock, or one that cannot be trusted), or 2
  * with an error printed (cannot open or read).
  */
@@ -165,8 +166,7 @@ int md_check_store(struct md *md, const char *path);
 
 /*
  * Clear MD_NEEDS_CHECK in the superblock of @path, which md_open() read:
- * block 0 is read again, opened exclusively (a live pool holds its
- * metadata device: EBUSY), must be unchanged, and is written back with
+ * block 0 is read again, must be unchanged, and is written back with
  * the flag cleared and its checksum fixed, then synced.  Returns 0, or 2
  * with the error printed.
  */

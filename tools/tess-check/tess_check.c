@@ -22,8 +22,8 @@
  * unless --ignore-non-fatal-errors); 2: bad arguments or an I/O error.
  * --clear-needs-check-flag clears the superblock's needs_check flag (set
  * by the pool after a metadata error; it keeps the pool read-only) when
- * the check passes, as thin_check's does; it refuses a device that a pool
- * holds open.
+ * the check passes, as thin_check's does.  A block device is opened
+ * exclusively: the metadata of a live pool is refused (exit 2).
  * --store also checks the store's superblock against the metadata's:
  * magic, version, checksum, block size, block count and the pool's uuid.
  * --list-blocks prints, after the check, each metadata block in use and
