@@ -97,6 +97,13 @@ node=$(block_of "remap tree of disk 7")
 img=$(damaged node-byte); "$POKE" "$img" "$node" 40 u8 $(($("$POKE" "$img" "$node" 40 u8) ^ 4))
 expect "a btree node byte changed: bad checksum" 1 "^remap tree of disk 7: block $node: bad checksum" "$img"
 
+inner=$(awk '$0 == $1 " remap tree of disk 7" { print $1 }' "$work/blocks" |
+	while read -r b; do [ "$("$POKE" "$work/clean" "$b" 4 le32)" = 1 ] && echo "$b"; done | head -1)
+img=$(damaged node-empty); "$POKE" --csum btree "$img" "$inner" 16 le32 0
+expect "an internal node emptied" 1 "remap tree of disk 7: node $inner: an internal node with no entries" "$img"
+img=$(damaged node-full); "$POKE" --csum btree "$img" "$inner" 16 le32 $(($("$POKE" "$img" "$inner" 20 le32) + 1))
+expect "more entries than room" 1 "remap tree of disk 7: node $inner: nr_entries .* > max_entries" "$img"
+
 img=$(damaged node-keys); "$POKE" --csum btree "$img" "$node" 40 le64 0
 expect "keys out of order" 1 "keys not increasing" "$img"
 

@@ -459,6 +459,11 @@ static bool node_header_ok(struct md *md, struct md_btree *bt, uint8_t *buf,
 			 w, b, n->nr, n->max);
 		return false;
 	}
+	if (n->flags == INTERNAL_NODE && !n->nr) {
+		md_error(md, "%s: node %llu: an internal node with no entries",
+			 w, b);
+		return false;
+	}
 	if (n->value_size != (n->flags == LEAF_NODE ? bt->value_size : 8)) {
 		md_error(md, "%s: node %llu: value size %u, not %u", w, b,
 			 n->value_size,
