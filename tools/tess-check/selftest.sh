@@ -74,6 +74,13 @@ grep -q '<range_mapping origin_begin="100" store_begin="100" length="600"/>' "$w
 	[ "$(grep -c '<disk ' "$work/dump.xml")" = 2 ] && tail -1 "$work/dump.xml" | grep -qx '</superblock>' &&
 	point ok "tess_dump --format xml" || point not_ok "tess_dump --format xml" "$(cat "$work/dump.xml")"
 
+got=$(python3 -c 'import sys, xml.dom.minidom as m
+d = m.parse(sys.argv[1])
+print(len(d.getElementsByTagName("disk")),
+      sum(int(e.getAttribute("mapped_blocks")) for e in d.getElementsByTagName("disk")))' "$work/dump.xml" 2>&1)
+[ "$got" = "2 608" ] && point ok "the XML parses: 2 disks, 608 remaps" ||
+	point not_ok "the XML parses: 2 disks, 608 remaps" "$got"
+
 # Usage and I/O errors: exit 2.
 "$CHECK" > /dev/null 2>&1; [ $? = 2 ] && point ok "no argument: exit 2" || point not_ok "no argument: exit 2"
 "$CHECK" "$work/none" > /dev/null 2>&1; [ $? = 2 ] && point ok "no such file: exit 2" ||
