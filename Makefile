@@ -36,6 +36,13 @@ modules: kernel
 	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um modules
 
 tools: tools/memtouch/memtouch tools/vmsim/vmsim tools/swapwrite/swapwrite
+tools: tools/crashwrite/crashwrite tools/log-replay/log-replay
+
+tools/crashwrite/crashwrite: tools/crashwrite/crashwrite.c
+	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+tools/log-replay/log-replay: tools/log-replay/log-replay.c
+	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 tools/memtouch/memtouch: tools/memtouch/memtouch.c
 	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
