@@ -5,6 +5,7 @@
  *
  *   log-replay list LOG
  *   log-replay replay LOG TARGET FROM OFFSET TO
+ *   log-replay serve LOG TARGET
  *
  * The log format is drivers/md/dm-log-writes.c's: a super in sector 0
  * (magic, version, number of entries, sector size), then each entry, one
@@ -26,6 +27,10 @@
  * change nothing.  Then it syncs TARGET and prints "next OFFSET", the
  * offset of entry TO, so that replay can go on from there.  TO may be at
  * most the log's number of entries.
+ *
+ * serve replays forward from entry 0 as its standard input asks: for each
+ * line "TO" it applies the entries up to TO-1 not applied yet, syncs, and
+ * answers "at TO" (or exits 1); it saves a process per crash point.
  *
  * Exits 0 on success, 1 on a damaged or short log or an I/O error,
  * 2 on bad arguments.
@@ -287,69 +292,6 @@ static int replay_write(struct replay_log *log, int fd, off_t off,
 	return 0;
 }
 
-static int do_replay(struct replay_log *log, const char *target,
-		     unsigned long long from, off_t off, unsigned long long to)
-{
-	struct entry e;
-	struct stat st;
-	unsigned long long size;
-	off_t next;
-	int fd, is_bdev;
-
-	if (from > to || to > log->nr_entries ||
-	    off < (off_t)log->sectorsize || off % log->sectorsize) {
-		fprintf(stderr,
-			"log-replay: bad range %llu..%llu at %jd (%llu entries)\n",
-			from, to,
-			(intmax_t)off, log->nr_entries);
-		return 2;
-	}
-	fd = open(target, O_RDWR);
-	if (fd < 0 || fstat(fd, &st)) {
-		fprintf(stderr, "log-replay: %s: %s\n", target, strerror(errno));
-		return 1;
-	}
-	is_bdev = S_ISBLK(st.st_mode);
-	if (is_bdev && ioctl(fd, BLKGETSIZE64, &size))
-		return 1;
-	if (!is_bdev)
-		size = UINT64_MAX;
-	for (unsigned long long i = from; i < to; i++) {
-		next = read_entry(log, off, i, &e);
-		if (next < 0)
-			return 1;
-		if (e.nr_sectors && !(e.flags & LOG_MARK_FLAG)) {
-			unsigned long long end = (e.sector + e.nr_sectors) * log->sectorsize;
-			int r;
-
-			if (end > size || end / log->sectorsize < e.sector) {
-				fprintf(stderr,
-					"log-replay: entry %llu ends at byte %llu, past %s\n",
-					i, end,
-					target);
-				return 1;
-			}
-			if (e.flags & LOG_DISCARD_FLAG)
-				r = zero_range(fd, e.sector * log->sectorsize,
-					       e.nr_sectors * log->sectorsize);
-			else
-				r = replay_write(log, fd, off + log->sectorsize, &e);
-			if (r) {
-				fprintf(stderr, "log-replay: entry %llu failed\n", i);
-				return 1;
-			}
-		}
-		off = next;
-	}
-	if (fdatasync(fd) || close(fd)) {
-		fprintf(stderr, "log-replay: %s: sync: %s\n", target,
-			strerror(errno));
-		return 1;
-	}
-	printf("next %jd\n", (intmax_t)off);
-	return fflush(stdout) ? 1 : 0;
-}
-
 static int number(const char *s, unsigned long long *v)
 {
 	char *end;
@@ -359,10 +301,121 @@ static int number(const char *s, unsigned long long *v)
 	return !errno && *s && !*end && *s != '-';
 }
 
+/* Apply entries @from..@to-1, the first at @off; returns the next offset. */
+static off_t apply(struct replay_log *log, int fd, unsigned long long size,
+		   unsigned long long from, off_t off, unsigned long long to)
+{
+	struct entry e;
+	off_t next;
+
+	for (unsigned long long i = from; i < to; i++) {
+		unsigned long long end;
+		int r;
+
+		next = read_entry(log, off, i, &e);
+		if (next < 0)
+			return -1;
+		if (!e.nr_sectors || e.flags & LOG_MARK_FLAG) {
+			off = next;
+			continue;
+		}
+		end = (e.sector + e.nr_sectors) * log->sectorsize;
+		if (end > size || end / log->sectorsize < e.sector) {
+			fprintf(stderr,
+				"log-replay: entry %llu ends at byte %llu, past the target\n",
+				i, end);
+			return -1;
+		}
+		if (e.flags & LOG_DISCARD_FLAG)
+			r = zero_range(fd, e.sector * log->sectorsize,
+				       e.nr_sectors * log->sectorsize);
+		else
+			r = replay_write(log, fd, off + log->sectorsize, &e);
+		if (r) {
+			fprintf(stderr, "log-replay: entry %llu failed\n", i);
+			return -1;
+		}
+		off = next;
+	}
+	if (fdatasync(fd)) {
+		fprintf(stderr, "log-replay: sync: %s\n", strerror(errno));
+		return -1;
+	}
+	return off;
+}
+
+/* Open the target; its size in @size (a file: no limit). */
+static int open_target(const char *target, unsigned long long *size)
+{
+	struct stat st;
+	int fd = open(target, O_RDWR);
+
+	if (fd < 0 || fstat(fd, &st)) {
+		fprintf(stderr, "log-replay: %s: %s\n", target, strerror(errno));
+		return -1;
+	}
+	*size = ~0ULL;
+	if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, size)) {
+		fprintf(stderr, "log-replay: %s: %s\n", target, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+static int do_replay(struct replay_log *log, const char *target,
+		     unsigned long long from, off_t off, unsigned long long to)
+{
+	unsigned long long size;
+	int fd;
+
+	if (from > to || to > log->nr_entries ||
+	    off < (off_t)log->sectorsize || off % log->sectorsize) {
+		fprintf(stderr,
+			"log-replay: bad range %llu..%llu at %jd (%llu entries)\n",
+			from, to, (intmax_t)off, log->nr_entries);
+		return 2;
+	}
+	fd = open_target(target, &size);
+	if (fd < 0)
+		return 1;
+	off = apply(log, fd, size, from, off, to);
+	if (off < 0 || close(fd))
+		return 1;
+	printf("next %jd\n", (intmax_t)off);
+	return fflush(stdout) ? 1 : 0;
+}
+
+static int do_serve(struct replay_log *log, const char *target)
+{
+	unsigned long long size, at = 0, to;
+	off_t off = log->sectorsize;
+	char line[64];
+	int fd = open_target(target, &size);
+
+	if (fd < 0)
+		return 1;
+	while (fgets(line, sizeof(line), stdin)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!number(line, &to) || to < at || to > log->nr_entries) {
+			fprintf(stderr, "log-replay: cannot replay to %s\n", line);
+			return 1;
+		}
+		off = apply(log, fd, size, at, off, to);
+		if (off < 0)
+			return 1;
+		at = to;
+		printf("at %llu\n", at);
+		if (fflush(stdout))
+			return 1;
+	}
+	return close(fd) ? 1 : 0;
+}
+
 static int print_usage(void)
 {
 	fprintf(stderr, "usage: log-replay list LOG\n"
-		"       log-replay replay LOG TARGET FROM OFFSET TO\n");
+		"       log-replay replay LOG TARGET FROM OFFSET TO\n"
+		"       log-replay serve LOG TARGET\n");
 	return 2;
 }
 
@@ -383,6 +436,11 @@ int main(int argc, char **argv)
 		if (open_log(&log, argv[2]))
 			return 1;
 		return do_replay(&log, argv[3], from, off, to);
+	}
+	if (argc == 4 && !strcmp(argv[1], "serve")) {
+		if (open_log(&log, argv[2]))
+			return 1;
+		return do_serve(&log, argv[3]);
 	}
 	return print_usage();
 }
