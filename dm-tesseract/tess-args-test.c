@@ -113,19 +113,54 @@ static void tess_emit_features_truncates_test(struct kunit *test)
 
 struct message_case {
 	const char *desc;
+	bool pool;
 	unsigned int argc;
-	char *argv[2];
+	char *argv[3];
 	int ret;
+	enum tess_msg msg;
+	u64 arg;
 	const char *error;
 };
 
 static const struct message_case message_cases[] = {
-	{ "reset_counters", 1, { "reset_counters" }, 0, NULL },
-	{ "case insensitive", 1, { "RESET_COUNTERS" }, 0, NULL },
-	{ "extra argument", 2, { "reset_counters", "now" }, -EINVAL,
+	{ "reset_counters", false, 1, { "reset_counters" }, 0,
+	  TESS_MSG_RESET_COUNTERS, 0, NULL },
+	{ "case insensitive", false, 1, { "RESET_COUNTERS" }, 0,
+	  TESS_MSG_RESET_COUNTERS, 0, NULL },
+	{ "extra argument", false, 2, { "reset_counters", "now" }, -EINVAL, 0, 0,
 	  "reset_counters takes no arguments" },
-	{ "unknown", 1, { "frobnicate" }, -EINVAL, "unknown message" },
-	{ "empty", 0, {}, -EINVAL, "empty message" },
+	{ "copy_home", false, 1, { "copy_home" }, 0, TESS_MSG_COPY_HOME, 0, NULL },
+	{ "copy_home with an argument", false, 2, { "copy_home", "1" }, -EINVAL,
+	  0, 0, "copy_home takes no arguments" },
+	{ "a pool message to a disk", false, 2, { "create_disk", "1" }, -EINVAL,
+	  0, 0, "unknown message" },
+	{ "a disk message to a pool", true, 1, { "copy_home" }, -EINVAL, 0, 0,
+	  "unknown message" },
+	{ "create_disk", true, 2, { "create_disk", "7" }, 0,
+	  TESS_MSG_CREATE_DISK, 7, NULL },
+	{ "create_disk, largest id", true, 2, { "create_disk", "16777215" }, 0,
+	  TESS_MSG_CREATE_DISK, 16777215, NULL },
+	{ "create_disk, id too large", true, 2, { "create_disk", "16777216" },
+	  -EINVAL, 0, 0, "create_disk takes a disk id (0..16777215)" },
+	{ "create_disk, no id", true, 1, { "create_disk" }, -EINVAL, 0, 0,
+	  "create_disk takes a disk id (0..16777215)" },
+	{ "create_disk, signed id", true, 2, { "create_disk", "+1" }, -EINVAL,
+	  0, 0, "create_disk takes a disk id (0..16777215)" },
+	{ "create_disk, id wraps", true, 2, { "create_disk", "18446744073709551617" },
+	  -EINVAL, 0, 0, "create_disk takes a disk id (0..16777215)" },
+	{ "delete_disk", true, 2, { "delete_disk", "0" }, 0,
+	  TESS_MSG_DELETE_DISK, 0, NULL },
+	{ "delete_disk, two ids", true, 3, { "delete_disk", "1", "2" }, -EINVAL,
+	  0, 0, "delete_disk takes a disk id (0..16777215)" },
+	{ "commit", true, 1, { "commit" }, 0, TESS_MSG_COMMIT, 0, NULL },
+	{ "set_commit_period", true, 2, { "set_commit_period", "250" }, 0,
+	  TESS_MSG_SET_COMMIT_PERIOD, 250, NULL },
+	{ "set_commit_period, too long", true, 2, { "set_commit_period", "3600001" },
+	  -EINVAL, 0, 0, "set_commit_period takes milliseconds (0..3600000)" },
+	{ "set_low_water", true, 2, { "set_low_water", "100" }, 0,
+	  TESS_MSG_SET_LOW_WATER, 100, NULL },
+	{ "unknown", false, 1, { "frobnicate" }, -EINVAL, 0, 0, "unknown message" },
+	{ "empty", true, 0, {}, -EINVAL, 0, 0, "empty message" },
 };
 
 static void message_case_desc(const struct message_case *c, char *desc)
@@ -140,15 +175,18 @@ static void tess_parse_message_test(struct kunit *test)
 	const struct message_case *c = test->param_value;
 	enum tess_msg msg = -1;
 	const char *error = NULL;
-	char *argv[2];
+	char *argv[3];
+	u64 arg = 0;
 
 	memcpy(argv, c->argv, sizeof(argv));
-	KUNIT_EXPECT_EQ(test, tess_parse_message(c->argc, argv, &msg, &error),
-			c->ret);
-	if (c->ret)
+	KUNIT_EXPECT_EQ(test, tess_parse_message(c->argc, argv, c->pool, &msg,
+						 &arg, &error), c->ret);
+	if (c->ret) {
 		KUNIT_EXPECT_STREQ(test, error, c->error);
-	else
-		KUNIT_EXPECT_EQ(test, msg, TESS_MSG_RESET_COUNTERS);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, msg, c->msg);
+	KUNIT_EXPECT_EQ(test, arg, c->arg);
 }
 
 static struct kunit_case tess_args_cases[] = {

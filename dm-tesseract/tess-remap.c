@@ -74,11 +74,12 @@ int tess_remap_load(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp)
 {
 	void *prev;
 
-	prev = xa_store_irq(&rm->map, disk, tess_remap_live(store), gfp);
-	if (xa_is_err(prev))
-		return xa_err(prev);
-	xa_set_mark_irq(&rm->map, disk, TESS_REMAP_LIVE);
-	return 0;
+	xa_lock_irq(&rm->map);
+	prev = __xa_store(&rm->map, disk, tess_remap_live(store), gfp);
+	if (!xa_is_err(prev))
+		__xa_set_mark(&rm->map, disk, TESS_REMAP_LIVE);
+	xa_unlock_irq(&rm->map);
+	return xa_err(prev);
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_load);
 
