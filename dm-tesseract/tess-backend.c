@@ -396,7 +396,7 @@ int tess_backend_bind(struct tess_pool *pool)
 	if (!tess_bound) {
 		WRITE_ONCE(tess_store, tess_pool_store(pool));
 		WRITE_ONCE(tess_bound, pool);
-		DMINFO("swap backend: bound to the store of pool %pg",
+		DMINFO("swap backend: bound to the pool with store %pg",
 		       tess_store->bdev);
 	} else if (tess_bound != pool) {
 		r = -EBUSY;

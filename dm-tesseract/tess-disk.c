@@ -165,12 +165,13 @@ static int tess_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = tess_disk_get_pool(td, argv[0]);
 	if (r)
 		goto bad;
-	r = tess_disk_get_data_dev(td, argv[2]);
-	if (r)
-		goto bad_data;
+	/* The id first: "in use" says more than the data device's "busy". */
 	r = tess_disk_open(td);
 	if (r)
 		goto bad_open;
+	r = tess_disk_get_data_dev(td, argv[2]);
+	if (r)
+		goto bad_data;
 	r = tess_rc_init(&td->rc, ti, td->pool, td->pd, td->data_dev->bdev,
 			 td->features.max_remapped, &ti->error);
 	if (r)
@@ -190,10 +191,10 @@ static int tess_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	return 0;
 
 bad_rc:
-	tess_pool_close_disk(td->pd);
-bad_open:
 	dm_put_device(ti, td->data_dev);
 bad_data:
+	tess_pool_close_disk(td->pd);
+bad_open:
 	tess_pool_put(td->pool);
 	dm_put_device(ti, td->pool_dev);
 bad:
