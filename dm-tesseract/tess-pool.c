@@ -838,7 +838,7 @@ static int tess_pool_open_store_md(struct tess_pool *pool, u64 *nr_blocks,
 		r = tess_pool_zeroed(pool->md_bdev);
 		if (r <= 0) {
 			*error = r ? "Cannot read the metadata device" :
-				 "Store device is new but the metadata is not: another pool's metadata?";
+				 "Store is new but the metadata is not";
 			return -EINVAL;
 		}
 		generate_random_uuid(uuid);

@@ -68,7 +68,8 @@ struct tess_pool_disk {
 	struct mapped_device *owner;	/* their mapped device; pool mutex */
 	/* Data device of the resumed table, flushed by commits; pool mutex. */
 	struct block_device *data_bdev;
-	bool drops;			/* dropped remaps written, not yet flushed home; pool mutex */
+	/* Removals written, their data device not flushed yet; pool mutex. */
+	bool drops;
 	/*
 	 * Orders every change of @map with the store block reference each
 	 * remap holds, so that readers take their own references on the

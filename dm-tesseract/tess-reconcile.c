@@ -672,6 +672,7 @@ int tess_rc_copy_home(struct tess_reconcile *rc)
 	init_completion(&ch.done);
 	/* Writes over remaps queue behind the copy on the ordered worker. */
 	atomic_inc(&rc->deferring);
+	/* Raise deferring before writes read it: tess_rc_over_remaps() pairs. */
 	smp_mb__after_atomic();
 	queue_work(rc->wq, &ch.work);
 	wait_for_completion(&ch.done);

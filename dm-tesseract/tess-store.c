@@ -48,9 +48,9 @@ static int tess_sb_check(const char *name, const struct tess_sb_disk *sb,
 	}
 	if (le32_to_cpu(sb->version) != TESS_STORE_VERSION ||
 	    le32_to_cpu(sb->block_size) != TESS_BLOCK_SIZE) {
-		DMERR("store %s: unsupported version %u or block size %u (version %u needed: zero its first 4 KiB to reuse it)",
+		DMERR("store %s: unsupported version %u or block size %u",
 		      name, le32_to_cpu(sb->version),
-		      le32_to_cpu(sb->block_size), TESS_STORE_VERSION);
+		      le32_to_cpu(sb->block_size));
 		return -EINVAL;
 	}
 	if (nr > dev_blocks || nr < TESS_STORE_MIN_BLOCKS) {
