@@ -93,17 +93,17 @@ else
 	vm_dev=/dev/mapper/data1 cw_dev=/dev/mapper/data2
 fi
 in_memcg_high vm 12M "$VMSIM" --dev "$vm_dev" --ram 16 --ws 32 --disk 40 \
-	--seconds 6 > "$tess_out/vmsim.json" 2> "$tess_out/vmsim.err" &
+	--seconds 4 > "$tess_out/vmsim.json" 2> "$tess_out/vmsim.err" &
 vmsim_pid=$!
 check "crashwrite: stamped writes, fdatasync and a mark every 4" \
-	in_memcg_high cw max sh -c "$CW run $cw_dev $rec 0 $cw_blocks 480 $seed --sync-every 4 --mark lw > $tess_out/cw.txt"
+	in_memcg_high cw max sh -c "$CW run $cw_dev $rec 0 $cw_blocks 256 $seed --sync-every 4 --mark lw > $tess_out/cw.txt"
 check "vmsim ran along, its stamps right" wait "$vmsim_pid"
 syncs=$(sw_field "$tess_out/cw.txt" syncs)
 echo "# crashwrite: $(cat "$tess_out/cw.txt")"
-check "crashwrite synced 120 times" test "${syncs:-0}" -eq 120
+check "crashwrite synced 64 times" test "${syncs:-0}" -eq 64
 if [ -n "$pool" ]; then
 	check "most of its writes came from swapped-out pages" \
-		test "$(sw_field "$tess_out/cw.txt" swapped)" -ge 240
+		test "$(sw_field "$tess_out/cw.txt" swapped)" -ge 128
 	check "and were reconciled" test "$(status_field vm2 8)" -gt 0
 	echo "# pool: $(dmsetup status pool)"
 	echo "# vm2: $(dmsetup status vm2)"
@@ -116,11 +116,11 @@ check "remove the slices" remove_slices ""
 check "remove log-writes (it writes its last super)" dmsetup remove lw
 
 # --- The crash points.
-"$LR" list /dev/ubdc > "$tess_out/log.txt" 2> "$tess_out/log.err"
-check "log-replay lists the log" test -s "$tess_out/log.txt"
-entries=$(awk 'NR == 1 { print $2 }' "$tess_out/log.txt")
-marks=$(grep -c ' M cw-' "$tess_out/log.txt")
-echo "# log: $entries entries, $(awk '$5 ~ /[FU]/' "$tess_out/log.txt" | wc -l) flush or FUA, $marks marks"
+"$LR" list /dev/ubdc > "$tess_out/entries.txt" 2> "$tess_out/entries.err"
+check "log-replay lists the log" test -s "$tess_out/entries.txt"
+entries=$(awk 'NR == 1 { print $2 }' "$tess_out/entries.txt")
+marks=$(grep -c ' M cw-' "$tess_out/entries.txt")
+echo "# log: $entries entries, $(awk '$5 ~ /[FU]/' "$tess_out/entries.txt" | wc -l) flush or FUA, $marks marks"
 check_eq "every sync's mark is in the log" "$marks" "$syncs"
 
 # The points: P means "entries 0..P-1 reached the disk".  Each flush,
@@ -149,10 +149,10 @@ awk -v seed="$seed" -v want="$points_wanted" '
 			if (i in p)
 				print i, m + 0
 		}
-	}' "$tess_out/log.txt" > "$tess_out/points.txt"
+	}' "$tess_out/entries.txt" > "$tess_out/points.txt"
 npoints=$(wc -l < "$tess_out/points.txt")
-check "at least $points_wanted crash points" test "$npoints" -ge "$points_wanted"
-setup_entry=$(awk 'NR > 1 && $6 == "setup" { print $1 }' "$tess_out/log.txt")
+check "at least $points_wanted crash points (CRASH_POINTS)" test "$npoints" -ge "$points_wanted"
+setup_entry=$(awk 'NR > 1 && $6 == "setup" { print $1 }' "$tess_out/entries.txt")
 setup_entry=${setup_entry:--1}
 
 ok_points=0 bad_points=0 check_fail=0 lost=0 corrupt=0 lost_points=0 corrupt_points=0
@@ -179,17 +179,31 @@ remove_up() {
 }
 
 # check_point P N: bring up the image at point P, judge it against sync N.
+# lap NAME: add the time since the last lap to step NAME's total (ms).
+declare -A step_ms=()
+lap() {
+	local now=${EPOCHREALTIME/[.,]/}
+	step_ms[$1]=$(( ${step_ms[$1]:-0} + (now - lap_at) / 1000 ))
+	lap_at=$now
+}
 check_point() {
 	local p=$1 n=$2 why= v dev=/dev/mapper/rdata2
+	lap_at=${EPOCHREALTIME/[.,]/}
 	if ! dmsetup create --concise "rsnap,,,rw,0 $total snapshot /dev/ubdd /dev/ubdb N 8;$(concise r /dev/mapper/rsnap)"; then
 		why="the replayed image did not come up"
 	elif [ -n "$pool" ]; then
+		lap snapshot
 		dev=/dev/mapper/rvm2
+		# Before the setup's mark, the metadata may still be unwritten
+		# (block 0 all zeroes: the pool formats it) and not checkable.
 		if [ -x "$TESS_CHECK" ] &&
+		   { [ "$p" -gt "$setup_entry" ] ||
+		     ! cmp -s -n 4096 /dev/mapper/rmeta /dev/zero; } &&
 		   ! "$TESS_CHECK" /dev/mapper/rmeta > "$tess_out/check.txt" 2>&1; then
 			check_fail=$((check_fail + 1))
 			why="tess_check: $(head -n 3 "$tess_out/check.txt" | tr '\n' ' ')"
 		fi
+		lap tess_check
 		if dmsetup create --concise "$(pool_table r "1 no_swap");$(disk_table r 1);$(disk_table r 2)"; then
 			# Now and then (it takes time), all of vmsim's disk.
 			[ $((p % 8)) -ne 0 ] ||
@@ -203,12 +217,15 @@ check_point() {
 			why="${why:+$why; }the disks did not come up"
 		fi
 	fi
+	if [ -n "$pool" ]; then lap pool; else lap snapshot; fi
 	if [ -z "$why" ] && [ -n "$dev" ]; then
 		v=$("$CW" verify "$dev" "$rec" --sync "$n" 2> "$tess_out/verify.err")
 		verdict "$v" || why="${v:-crashwrite verify failed}: $(head -n 3 "$tess_out/verify.err" | tr '\n' ' ')"
 	fi
+	lap verify
 	remove_up rvm2 rvm1 rpool rdata2 rdata1 rstore rmeta rsnap ||
 		why="${why:+$why; }its devices would not go away"
+	lap remove
 	[ -z "$why" ] && return 0
 	[ -n "$failed" ] || failed="$p $n"
 	bad_points=$((bad_points + 1))
@@ -218,19 +235,39 @@ check_point() {
 
 k=0
 t0=$(date +%s)
+# A crash point that hangs ends only at the boot's timeout: after 60 s
+# without progress, the watchdog dumps the blocked tasks into the kernel
+# log, once, to say where.
+beat=$TMPDIR/crash-beat
+echo start > "$beat"
+(
+	while sleep 10 && [ -e "$beat" ]; do
+		[ $(($(date +%s) - $(stat -c %Y "$beat"))) -gt 60 ] || continue
+		echo "crash-replay: no progress for 60 s at crash point $(cat "$beat")" > /dev/kmsg
+		echo w > /proc/sysrq-trigger
+		break
+	done
+) &
+watchdog=$!
 coproc replay { "$LR" serve /dev/ubdc /dev/ubdd 2> "$tess_out/replay.err"; }
 while read -r p n; do
+	lap_at=${EPOCHREALTIME/[.,]/}
 	echo "$p" >&"${replay[1]}"
 	if ! read -r line <&"${replay[0]}" || [ "$line" != "at $p" ]; then
 		not_ok "replay to entry $p: $(cat "$tess_out/replay.err")"
 		break
 	fi
+	lap replay
+	echo "$p" > "$beat"
 	check_point "$p" "$n" && ok_points=$((ok_points + 1))
 	k=$((k + 1))
 done < "$tess_out/points.txt"
 exec {replay[1]}>&-
 wait "$replay_PID"
+rm -f "$beat"
+kill "$watchdog" 2> /dev/null
 echo "# $k crash points in $(($(date +%s) - t0)) s: $ok_points clean; lost $lost blocks at $lost_points points, corrupt $corrupt at $corrupt_points"
+echo "# time (ms) per step over all points:$(for i in "${!step_ms[@]}"; do printf ' %s %s' "$i" "${step_ms[$i]}"; done)"
 check_eq "every crash point replayed" "$k" "$npoints"
 check_eq "every crash point came up and read back (of $k)" "$ok_points" "$k"
 check_eq "no acknowledged stamp lost ($lost blocks at $lost_points points)" "$lost" 0
@@ -243,7 +280,7 @@ if [ -n "$failed" ]; then
 	# Keep what replays the first failure: the log, the record, the points.
 	set -- $failed
 	used=$(awk 'NR == 1 { ss = $4 } END { print $2 + ss * (1 + ($5 ~ /D/ ? 0 : $4)) }' \
-		"$tess_out/log.txt")
+		"$tess_out/entries.txt")
 	dd if=/dev/ubdc of="$tess_out/crash-log.img" bs=1M \
 		count=$(((used + (1 << 20) - 1) >> 20)) status=none
 	echo "# first failure at point $1 (sync $2), seed $seed: kept in $tess_out"
@@ -253,7 +290,7 @@ fi
 
 # The checker can fail: the image of the first mark does not hold what
 # the last sync acknowledged.
-first=$(awk '$6 == "cw-1" { print $1 + 1 }' "$tess_out/log.txt")
+first=$(awk '$6 == "cw-1" { print $1 + 1 }' "$tess_out/entries.txt")
 check "replay afresh to the first mark" sh -c "dd if=/dev/zero of=/dev/ubdd bs=1M count=$((total / 2048)) status=none &&
 	$LR replay /dev/ubdc /dev/ubdd 0 512 $first > /dev/null"
 check "slices of it" slices r /dev/ubdd
