@@ -71,7 +71,10 @@
 
 #define TESS_MD_SB_LOCATION	0
 #define TESS_MD_SECTORS		(TESS_MD_BLOCK_SIZE >> SECTOR_SHIFT)
-/* Block locks one thread holds at most: a btree spine and the superblock. */
+/*
+ * Block locks one thread may hold, as dm-thin's THIN_MAX_CONCURRENT_LOCKS
+ * (enforced only with CONFIG_DM_DEBUG_BLOCK_MANAGER_LOCKING).
+ */
 #define TESS_MD_MAX_LOCKS	5
 
 /* Bits of tess_metadata.state. */
@@ -581,6 +584,7 @@ struct tess_metadata *tess_md_open_blocks(struct block_device *bdev,
 		return ERR_PTR(-ENOSPC);
 	}
 	if (store_nr_blocks < 2) {
+		DMERR("store of %llu blocks", store_nr_blocks);
 		*error = "Store too small";
 		return ERR_PTR(-EINVAL);
 	}
@@ -644,15 +648,13 @@ void tess_md_destroy(struct tess_metadata *md)
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_md_destroy);
 
-int tess_md_close(struct tess_metadata *md)
+/*
+ * No commit here: the caller commits when what the metadata is about to
+ * name is durable (tess_md_commit()), and only then.
+ */
+void tess_md_close(struct tess_metadata *md)
 {
-	int r;
-
-	down_write(&md->lock);
-	r = __commit(md);
-	up_write(&md->lock);
 	tess_md_destroy(md);
-	return r;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_md_close);
 
@@ -1074,6 +1076,7 @@ int tess_md_get_usage(struct tess_metadata *md, struct tess_md_usage *u)
 	u->metadata_used = meta_total - meta_free;
 	u->metadata_total = meta_total;
 	u->store_used = md->store_nr_blocks - store_free;
+	/* Block 0 included, as in the superblock; it is never used. */
 	u->store_total = md->store_nr_blocks;
 	u->nr_disks = md->nr_disks;
 out:

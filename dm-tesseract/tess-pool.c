@@ -69,7 +69,9 @@ struct tess_pool {
 	struct bio_list flush_bios;	/* to submit after the next commit */
 	struct bio_list completions;	/* FUA writes to end after it */
 
-	bool lost;			/* changes a failed commit dropped; @mutex */
+	/* A commit failed after collecting changes: retry; @mutex, read anywhere. */
+	bool lost;
+	struct tess_remap_change *batch;	/* for the commit; @mutex */
 	unsigned long low_water_triggered;	/* bit 0: event raised, not cleared */
 	struct workqueue_struct *wq;	/* ordered: one commit at a time */
 	struct work_struct commit_work;
@@ -91,6 +93,7 @@ static LIST_HEAD(tess_pools);
 static DEFINE_MUTEX(tess_pools_lock);	/* tess_pools and the fields above */
 
 static void tess_pool_reap(struct work_struct *work);
+static void tess_pool_bind_any(void);
 static DECLARE_WORK(tess_reap_work, tess_pool_reap);
 
 struct tess_store *tess_pool_store(struct tess_pool *pool)
@@ -114,7 +117,12 @@ static const char *tess_pool_name(struct tess_pool *pool)
 	return pool->name;
 }
 
-/* Metadata error: read-only with needs_check, said once.  Pool mutex. */
+/*
+ * Metadata error: read-only with needs_check, said once.  As dm-thin's
+ * abort_transaction(): the open transaction is dropped first, so that
+ * nothing written into it since the last commit (half a batch, removals
+ * whose data device was not flushed) can ever be committed.  Pool mutex.
+ */
 static void tess_pool_md_error(struct tess_pool *pool, const char *what,
 			       int r)
 {
@@ -123,6 +131,9 @@ static void tess_pool_md_error(struct tess_pool *pool, const char *what,
 		return;
 	DMERR("pool %s: %s failed (%d): pool is read-only, run tess_check",
 	      tess_pool_name(pool), what, r);
+	if (tess_md_abort(pool->md))
+		DMERR("pool %s: cannot abort the metadata transaction",
+		      tess_pool_name(pool));
 	if (tess_md_set_needs_check(pool->md)) {
 		DMERR("pool %s: cannot set needs_check: pool failed",
 		      tess_pool_name(pool));
@@ -223,20 +234,15 @@ static int tess_pool_write_disk(struct tess_pool *pool,
 
 static int tess_pool_write_disks(struct tess_pool *pool, bool *remaps)
 {
-	struct tess_remap_change *ch;
 	struct tess_pool_disk *pd;
-	int r = 0;
+	int r;
 
-	ch = kmalloc_array(TESS_POOL_BATCH, sizeof(*ch), GFP_NOIO);
-	if (!ch)
-		return -ENOMEM;
 	list_for_each_entry(pd, &pool->disks, list) {
-		r = tess_pool_write_disk(pool, pd, remaps, ch);
+		r = tess_pool_write_disk(pool, pd, remaps, pool->batch);
 		if (r)
-			break;
+			return r;
 	}
-	kfree(ch);
-	return r;
+	return 0;
 }
 
 /*
@@ -259,8 +265,14 @@ static int tess_pool_flush_devices(struct tess_pool *pool, bool remaps)
 		}
 	}
 	list_for_each_entry(pd, &pool->disks, list) {
-		if (!pd->drops || !pd->data_bdev)
+		if (!pd->drops)
 			continue;
+		/* Suspended after its flush failed: resume retries it. */
+		if (!pd->data_bdev) {
+			DMERR_LIMIT("pool %s: disk %u: its data device owes a flush",
+				    tess_pool_name(pool), pd->id);
+			return -EIO;
+		}
 		r = blkdev_issue_flush(pd->data_bdev);
 		if (r) {
 			DMERR_LIMIT("pool %s: flushing the data device of disk %u failed: %d",
@@ -385,7 +397,7 @@ static void tess_pool_period_work(struct work_struct *work)
 					      struct tess_pool, period_work);
 	unsigned int period = READ_ONCE(pool->commit_period);
 
-	if (READ_ONCE(pool->dirty))
+	if (READ_ONCE(pool->dirty) || READ_ONCE(pool->lost))
 		tess_pool_commit(pool);
 	if (period)
 		queue_delayed_work(pool->wq, &pool->period_work,
@@ -400,7 +412,8 @@ static bool tess_pool_wait_commit(struct tess_pool *pool, struct bio *bio,
 	bool wait;
 
 	spin_lock_irqsave(&pool->lock, flags);
-	wait = pool->dirty || pool->committing;
+	/* @lost: collected by a commit that failed, to retry. */
+	wait = pool->dirty || pool->committing || READ_ONCE(pool->lost);
 	if (wait)
 		bio_list_add(list, bio);
 	spin_unlock_irqrestore(&pool->lock, flags);
@@ -536,10 +549,17 @@ void tess_pool_close_disk(struct tess_pool_disk *pd)
 		mutex_unlock(&pool->mutex);
 		return;
 	}
-	/* Its changes are committed, or the pool is read-only: lost. */
-	if (tess_remap_dirty(&pd->map))
+	/*
+	 * Changes not committed, or removals whose data device was not
+	 * flushed, would go with this object, while the allocator still
+	 * counts their puts and another disk's commit could record the
+	 * removals: give the transaction up (read-only, needs_check).
+	 */
+	if (tess_remap_dirty(&pd->map) || pd->drops) {
 		DMERR("pool %s: disk %u: changes to its remaps could not be committed",
 		      tess_pool_name(pool), pd->id);
+		tess_pool_md_error(pool, "closing a disk", -EIO);
+	}
 	list_del(&pd->list);
 	mutex_unlock(&pool->mutex);
 	tess_pool_free_disk(pd);
@@ -702,20 +722,24 @@ struct tess_pool *tess_pool_get_by_md(struct mapped_device *md)
 	return pool;
 }
 
+/*
+ * tess_pool_put() committed what could be; what a failed commit left in
+ * the open transaction is dropped here, never committed without the
+ * flushes it needs.
+ */
 static void tess_pool_destroy(struct tess_pool *pool)
 {
-	int r;
-
 	cancel_delayed_work_sync(&pool->period_work);
 	destroy_workqueue(pool->wq);
 	WARN_ON_ONCE(!list_empty(&pool->disks));
-	r = tess_md_close(pool->md);
-	if (r)
-		DMERR("pool %s: closing the metadata failed: %d",
-		      tess_pool_name(pool), r);
+	if (pool->lost || READ_ONCE(pool->dirty))
+		DMERR("pool %s: closed with changes not committed",
+		      tess_pool_name(pool));
+	tess_md_close(pool->md);
 	tess_store_exit(&pool->store);
 	bdev_fput(pool->store_file);
 	bdev_fput(pool->md_file);
+	kfree(pool->batch);
 	if (tess_verbose)
 		DMINFO("pool %s: closed", tess_pool_name(pool));
 	kfree(pool);
@@ -738,6 +762,8 @@ static void __tess_pool_release(struct tess_pool *pool)
 	}
 	list_del(&pool->list);
 	tess_pool_destroy(pool);
+	/* It may have been the bound one: another pool serves swap now. */
+	tess_pool_bind_any();
 }
 
 /* Bind the swap backend to the first resumed pool that serves swap. */
@@ -794,9 +820,14 @@ static int tess_pool_load_ref(void *ctx, u64 store, u32 count)
 	return tess_alloc_set_refs(a, store, count);
 }
 
-/* Is block 0 of @bdev all zeroes?  1 yes, 0 no, or -errno. */
-static int tess_pool_zeroed(struct block_device *bdev)
+/*
+ * Is block 0 of the metadata device all zeroes?  1 yes, 0 no (then @uuid
+ * is the uuid its superblock names, to be checked by tess_md_open()), or
+ * -errno.
+ */
+static int tess_pool_md_blank(struct block_device *bdev, u8 *uuid)
 {
+	const struct tess_md_super_disk *sb;
 	struct dm_bufio_client *c;
 	struct dm_buffer *b;
 	void *data;
@@ -810,47 +841,22 @@ static int tess_pool_zeroed(struct block_device *bdev)
 		r = PTR_ERR(data);
 	} else {
 		r = !memchr_inv(data, 0, TESS_BLOCK_SIZE);
+		sb = data;
+		memcpy(uuid, sb->uuid, UUID_SIZE);
 		dm_bufio_release(b);
 	}
 	dm_bufio_client_destroy(c);
 	return r;
 }
 
-/*
- * The store superblock, then the metadata.  A new store (block 0 zero) is
- * formatted, with a new uuid, only with new metadata, and before it: a
- * crash in between leaves a store the metadata is then formatted for.
- */
-static int tess_pool_open_store_md(struct tess_pool *pool, u64 *nr_blocks,
-				   char **error)
+/* Open the metadata for the store's @uuid (formats blank metadata). */
+static int tess_pool_open_md(struct tess_pool *pool, u64 nr_blocks,
+			     const u8 *uuid, char **error)
 {
-	struct block_device *sbdev = file_bdev(pool->store_file);
-	u8 uuid[UUID_SIZE];
 	bool formatted;
-	int r, fresh;
+	int r;
 
-	fresh = tess_store_read_sb(sbdev, tess_pool_name(pool), nr_blocks, uuid);
-	if (fresh < 0) {
-		*error = "Store device is not usable (see the kernel log)";
-		return fresh == -ENOMEM ? fresh : -EINVAL;
-	}
-	if (fresh) {
-		r = tess_pool_zeroed(pool->md_bdev);
-		if (r <= 0) {
-			*error = r ? "Cannot read the metadata device" :
-				 "Store is new but the metadata is not";
-			return -EINVAL;
-		}
-		generate_random_uuid(uuid);
-		r = tess_store_format(sbdev, *nr_blocks, uuid);
-		if (r) {
-			*error = "Cannot format the store device";
-			return -EIO;
-		}
-		DMINFO("pool %s: store formatted, %llu blocks",
-		       tess_pool_name(pool), *nr_blocks);
-	}
-	pool->md = tess_md_open(pool->md_bdev, *nr_blocks, uuid, &formatted,
+	pool->md = tess_md_open(pool->md_bdev, nr_blocks, uuid, &formatted,
 				error);
 	if (IS_ERR(pool->md)) {
 		r = PTR_ERR(pool->md);
@@ -859,6 +865,80 @@ static int tess_pool_open_store_md(struct tess_pool *pool, u64 *nr_blocks,
 	}
 	if (formatted)
 		DMINFO("pool %s: metadata formatted", tess_pool_name(pool));
+	return 0;
+}
+
+/*
+ * A new store (block 0 zero): with blank metadata, format the metadata
+ * with a new uuid, then the store; with metadata that names nothing yet
+ * (trans_id 0, no disk: a crash between the two), finish formatting the
+ * store for it.  Anything else is another pool's metadata: refused.
+ */
+static int tess_pool_format_store(struct tess_pool *pool,
+				  struct block_device *sbdev, u64 nr_blocks,
+				  u8 *uuid, char **error)
+{
+	struct tess_md_usage u;
+	int r;
+
+	r = tess_pool_md_blank(pool->md_bdev, uuid);
+	if (r < 0) {
+		*error = "Cannot read the metadata device";
+		return -EINVAL;
+	}
+	if (r)
+		generate_random_uuid(uuid);
+	r = tess_pool_open_md(pool, nr_blocks, uuid, error);
+	if (r)
+		return r;
+	if (tess_md_get_usage(pool->md, &u) || u.trans_id || u.nr_disks) {
+		*error = "Store is new but the metadata is not";
+		return -EINVAL;
+	}
+	r = tess_store_format(sbdev, nr_blocks, uuid);
+	if (r) {
+		*error = "Cannot format the store device";
+		return -EIO;
+	}
+	DMINFO("pool %s: store formatted, %llu blocks", tess_pool_name(pool),
+	       nr_blocks);
+	return 0;
+}
+
+/*
+ * The store superblock, then the metadata.  A new store is formatted
+ * after its metadata (tess_pool_format_store()).  An existing store with
+ * blank metadata is refused: formatting the metadata would discard every
+ * remap, silently.
+ */
+static int tess_pool_open_store_md(struct tess_pool *pool, u64 *nr_blocks,
+				   char **error)
+{
+	struct block_device *sbdev = file_bdev(pool->store_file);
+	u8 uuid[UUID_SIZE], md_uuid[UUID_SIZE];
+	int r, fresh;
+
+	fresh = tess_store_read_sb(sbdev, tess_pool_name(pool), nr_blocks, uuid);
+	if (fresh < 0) {
+		*error = "Store device is not usable (see the kernel log)";
+		return fresh == -ENOMEM ? fresh : -EINVAL;
+	}
+	if (fresh) {
+		r = tess_pool_format_store(pool, sbdev, *nr_blocks, uuid,
+					   error);
+	} else {
+		r = tess_pool_md_blank(pool->md_bdev, md_uuid);
+		if (r) {
+			DMERR("pool %s: blank metadata for a used store: refused",
+			      tess_pool_name(pool));
+			*error = r < 0 ? "Cannot read the metadata device" :
+				 "Metadata is new but the store is not";
+			return -EINVAL;
+		}
+		r = tess_pool_open_md(pool, *nr_blocks, uuid, error);
+	}
+	if (r)
+		return r;
 	r = tess_store_init(&pool->store, sbdev, *nr_blocks, uuid);
 	if (r) {
 		*error = "Cannot allocate the store allocator";
@@ -910,6 +990,7 @@ static void tess_pool_free(struct tess_pool *pool)
 {
 	if (pool->wq)
 		destroy_workqueue(pool->wq);
+	kfree(pool->batch);
 	if (pool->md)
 		tess_md_close(pool->md);
 	if (pool->store.bdev)
@@ -945,7 +1026,15 @@ static struct tess_pool *tess_pool_create(struct tess_pool_c *pc, char **error)
 	atomic64_set(&pool->nr_commits, 0);
 	pool->mode = TESS_POOL_RW;
 
-	r = tess_pool_open(pool, pc, error);
+	/* Allocated once: a commit must not fail a flush for want of it. */
+	pool->batch = kmalloc_array(TESS_POOL_BATCH, sizeof(*pool->batch),
+				    GFP_KERNEL);
+	if (!pool->batch) {
+		*error = "Cannot allocate the pool";
+		r = -ENOMEM;
+	} else {
+		r = tess_pool_open(pool, pc, error);
+	}
 	if (!r) {
 		pool->wq = alloc_ordered_workqueue("tesseract-pool-%s",
 						   WQ_MEM_RECLAIM, pool->name);
@@ -1170,6 +1259,9 @@ static void tess_pool_resume(struct dm_target *ti)
 	mutex_lock(&tess_pools_lock);
 	if (f->swap)
 		tess_backend_bind(pool);
+	/* Reloaded with no_swap: hand swap over, if the store holds none. */
+	else if (tess_backend_bound() == pool && tess_backend_unbind(pool))
+		tess_pool_bind_any();
 	mutex_unlock(&tess_pools_lock);
 	if (f->commit_period)
 		mod_delayed_work(pool->wq, &pool->period_work,
@@ -1197,6 +1289,15 @@ static const char * const tess_pool_mode_names[] = {
 	[TESS_POOL_FAIL] = "fail",
 };
 
+/*
+ * Fields, as documented: transaction id, metadata blocks, store
+ * blocks with any reference, held by swap entries, held by remaps (as
+ * written to the metadata: remaps made since the last commit's collection
+ * count from the next), disks, mode (rw | ro | fail: ro after a metadata
+ * error, fail when not even needs_check could be written, as dm-thin's
+ * "fail"), needs_check, swap, low water, then
+ * the features.
+ */
 static void tess_pool_status_info(struct tess_pool_c *pc, char *result,
 				  unsigned int maxlen, unsigned int sz)
 {
@@ -1205,10 +1306,9 @@ static void tess_pool_status_info(struct tess_pool_c *pc, char *result,
 	struct tess_md_usage u = {};
 	u64 nr = tess_alloc_nr_blocks(a);
 
-	if (tess_md_get_usage(pool->md, &u)) {
-		DMEMIT("Error");
-		return;
-	}
+	/* A failed metadata may not say: zeroes, the mode says why. */
+	if (tess_md_get_usage(pool->md, &u))
+		memset(&u, 0, sizeof(u));
 	DMEMIT("%llu %llu/%llu %llu/%llu %llu %llu %u %s %s %s %llu ",
 	       u.trans_id, u.metadata_used, u.metadata_total,
 	       nr - tess_alloc_nr_free(a), nr,

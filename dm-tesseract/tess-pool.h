@@ -34,10 +34,15 @@
  * no new remap, writes over remapped blocks fail, flushes fail while
  * changes could not be committed.
  *
- * Locks, outermost first: tess_pools_lock (the registry, in tess-pool.c),
- * pool->mutex (commits and every metadata call, the disk list, the mode),
- * then the spinlocks: a disk's lock, the allocator's and pool->lock are
- * never held together with a mutex taken inside them.
+ * Locks, outermost first: tess_pools_lock (the registry, in tess-pool.c);
+ * the pool's mutex (commits and every metadata call, the disk list, the
+ * mode); then spinlocks, never held across a sleep: a disk's lock outside
+ * its xarray's lock and the allocator's; the pool's bio lists' lock alone.
+ * The swap backend's binding lock is taken inside tess_pools_lock only.
+ *
+ * Swap: the backend binds to the first resumed pool that serves swap
+ * (tess-backend.h); a disk table takes its hook only if its pool is the
+ * bound one when it resumes.
  */
 #ifndef DM_TESSERACT_POOL_H
 #define DM_TESSERACT_POOL_H
@@ -92,7 +97,13 @@ void tess_pool_unregister(void);
  * disk table; NULL if @md is no pool.  Process context, may sleep.
  */
 struct tess_pool *tess_pool_get_by_md(struct mapped_device *md);
-/* Drop that reference.  Process context, may sleep (may commit). */
+/*
+ * Drop that reference; commits first.  The last reference (pool tables
+ * count too) frees the pool, unless its store holds swapped-out pages:
+ * then the pool stays, open and bound to the swap backend but taking no
+ * new page, until the last one is gone or a new pool table on its
+ * metadata device adopts it.  Process context, may sleep.
+ */
 void tess_pool_put(struct tess_pool *pool);
 
 /*

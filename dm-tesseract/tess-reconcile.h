@@ -33,7 +33,10 @@
  * worker waits for @dropping to reach zero before copying, and a write
  * that would drop remaps goes through the worker while @deferring is not
  * zero (the two are read and raised in opposite orders, with barriers).
- * copy_home runs on the same ordered worker, with @deferring raised.
+ * A discard over remaps does the same: once it dropped a remap, later
+ * writes to that block go straight home, so a copy planned before the
+ * drop must not be in flight.  copy_home runs on the same ordered worker,
+ * with @deferring raised.
  */
 #ifndef DM_TESSERACT_RECONCILE_H
 #define DM_TESSERACT_RECONCILE_H
@@ -108,13 +111,15 @@ struct tess_reconcile {
 /*
  * Per-bio data.  A redirected read holds references on store blocks
  * [@block, @block + @nr); a write over remapped blocks drops the remaps of
- * disk blocks [@block, @block + @nr) once it succeeded (@drop).  @waited:
- * a FUA write's completion already waited for a commit.
+ * disk blocks [@block, @block + @nr) once it succeeded (@drop).  @fua:
+ * a write with data and REQ_FUA (known at map: a completed bio's iterator
+ * is spent), whose completion waits for a commit; @waited: it did.
  */
 struct tess_io {
 	u64 block;
 	unsigned int nr;
 	bool drop;
+	bool fua;
 	bool waited;
 };
 
@@ -153,8 +158,10 @@ void tess_rc_stop(struct tess_reconcile *rc);
 /*
  * The copy_home message: copy every remapped block home (dm-kcopyd, in
  * disk order), flush the data device, drop the remaps, commit the pool.
- * On any error the remaps stay (and read right): -EIO, logged.  Process
- * context, may sleep long; the table must be resumed.
+ * Returns 0 only when the disk has no remap left.  On a copy, flush or
+ * commit error the remaps stay (and read right): -EIO, logged.  -EBUSY,
+ * logged: the table is suspended, or the hook remapped blocks during the
+ * copy (they stay; run it again).  Process context, may sleep long.
  */
 int tess_rc_copy_home(struct tess_reconcile *rc);
 
