@@ -35,7 +35,10 @@ kernel: deps
 modules: kernel
 	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um modules
 
-tools: tools/memtouch/memtouch tools/vmsim/vmsim tools/swapwrite/swapwrite
+TESS_CHECK := $(addprefix tools/tess-check/,tess_check tess_dump tess_poke)
+
+tools: tools/memtouch/memtouch tools/vmsim/vmsim tools/swapwrite/swapwrite \
+	$(TESS_CHECK)
 tools: tools/crashwrite/crashwrite tools/log-replay/log-replay
 
 tools/crashwrite/crashwrite: tools/crashwrite/crashwrite.c
@@ -49,6 +52,12 @@ tools/memtouch/memtouch: tools/memtouch/memtouch.c
 
 tools/swapwrite/swapwrite: tools/swapwrite/swapwrite.c tests/kvmlike/kvmlike.h
 	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+TESS_CHECK_LIB := tools/tess-check/tess-md.c tools/tess-check/crc32c.c
+TESS_CHECK_HDR := tools/tess-check/tess-md.h tools/tess-check/crc32c.h
+
+$(TESS_CHECK): %: %.c $(TESS_CHECK_LIB) $(TESS_CHECK_HDR)
+	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $< $(TESS_CHECK_LIB)
 
 tools/vmsim/vmsim: tools/vmsim/vmsim.c
 	@$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $<
