@@ -23,7 +23,7 @@
 # checker themselves, on a device that keeps what it is told to.
 #
 # tess-boot: TESS_DATA_SIZE=144M TESS_STORE_SIZE=1G TESS_META_SIZE=144M
-# tess-boot: TESS_TIMEOUT=420
+# tess-boot: TESS_TIMEOUT=600
 
 CW=$tess_top/tools/crashwrite/crashwrite
 LR=$tess_top/tools/log-replay/log-replay
@@ -92,8 +92,8 @@ if [ -n "$pool" ]; then
 else
 	vm_dev=/dev/mapper/data1 cw_dev=/dev/mapper/data2
 fi
-in_memcg_high vm 12M "$VMSIM" --dev "$vm_dev" --ram 16 --ws 32 --disk 40 \
-	--seconds 4 > "$tess_out/vmsim.json" 2> "$tess_out/vmsim.err" &
+in_memcg_high vm 9M "$VMSIM" --dev "$vm_dev" --ram 12 --ws 24 --disk 32 \
+	--seconds 3 > "$tess_out/vmsim.json" 2> "$tess_out/vmsim.err" &
 vmsim_pid=$!
 check "crashwrite: stamped writes, fdatasync and a mark every 4" \
 	in_memcg_high cw max sh -c "$CW run $cw_dev $rec 0 $cw_blocks 256 $seed --sync-every 4 --mark lw > $tess_out/cw.txt"
@@ -206,7 +206,7 @@ check_point() {
 		lap tess_check
 		if dmsetup create --concise "$(pool_table r "1 no_swap");$(disk_table r 1);$(disk_table r 2)"; then
 			# Now and then (it takes time), all of vmsim's disk.
-			[ $((p % 8)) -ne 0 ] ||
+			[ $((p % 32)) -ne 0 ] ||
 				dd if=/dev/mapper/rvm1 of=/dev/null bs=1M iflag=direct status=none ||
 				why="${why:+$why; }vmsim's disk does not read back"
 		elif [ ! -b /dev/mapper/rpool ]; then

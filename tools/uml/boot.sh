@@ -58,7 +58,7 @@ uml_kernel() {
 	while [ -n "$pid" ]; do
 		[ "$(readlink "/proc/$pid/exe" 2> /dev/null)" = "$(readlink -f "$linux")" ] &&
 			echo "$pid" && return
-		pid=$(ps -o pid= --ppid "$pid" | head -n 1)
+		pid=$(ps -o pid= --ppid "$pid" | awk 'NR == 1 { print $1 }')
 	done
 }
 
