@@ -87,6 +87,8 @@ if [ -n "$pool" ]; then
 	check "with both disks" disks_up
 	echo "# pool: $(dmsetup status pool)"
 	echo "# vm1: $(dmsetup status vm1)"
+	check "disk 1 came back with remaps (reconciled writes)" \
+		test "$(status_field vm1 7)" -gt 0
 	check "disk 2 (vmsim's) reads back whole" \
 		dd if=/dev/mapper/vm2 of=/dev/null bs=1M iflag=direct status=none
 fi
