@@ -71,8 +71,8 @@ kill_when_asked() {
 		kill -0 "$uml" 2> /dev/null || return 0
 		sleep 0.05
 	done
-	delay=$((RANDOM * 32768 + RANDOM))
-	delay=$((delay % (ms + 1)))
+	# Not $RANDOM: a background subshell may repeat its parent's sequence.
+	delay=$(($(od -An -N4 -tu4 /dev/urandom) % (ms + 1)))
 	sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
 	kernel=$(uml_kernel "$uml")
 	[ -n "$kernel" ] && kill -KILL "$kernel" 2> /dev/null || return 0
