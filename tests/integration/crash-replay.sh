@@ -155,7 +155,7 @@ check "at least $points_wanted crash points (CRASH_POINTS)" test "$npoints" -ge 
 setup_entry=$(awk 'NR > 1 && $6 == "setup" { print $1 }' "$tess_out/entries.txt")
 setup_entry=${setup_entry:--1}
 
-ok_points=0 bad_points=0 check_fail=0 lost=0 corrupt=0 lost_points=0 corrupt_points=0
+final_remaps= ok_points=0 bad_points=0 check_fail=0 lost=0 corrupt=0 lost_points=0 corrupt_points=0
 failed=
 # verdict V: add crashwrite verify's report V to the counts; false when
 # it is not one, or names a lost or corrupt block.
@@ -221,6 +221,8 @@ check_point() {
 	if [ -z "$why" ] && [ -n "$dev" ]; then
 		v=$("$CW" verify "$dev" "$rec" --sync "$n" 2> "$tess_out/verify.err")
 		verdict "$v" || why="${v:-crashwrite verify failed}: $(head -n 3 "$tess_out/verify.err" | tr '\n' ' ')"
+		[ "$p" != "$entries" ] || [ -z "$pool" ] ||
+			final_remaps=$(status_field rvm2 7)
 	fi
 	lap verify
 	remove_up rvm2 rvm1 rpool rdata2 rdata1 rstore rmeta rsnap ||
@@ -272,6 +274,8 @@ check_eq "every crash point replayed" "$k" "$npoints"
 check_eq "every crash point came up and read back (of $k)" "$ok_points" "$k"
 check_eq "no acknowledged stamp lost ($lost blocks at $lost_points points)" "$lost" 0
 check_eq "no corrupt block ($corrupt at $corrupt_points points)" "$corrupt" 0
+[ -z "$pool" ] || check "the replayed disk 2 read its stamps through remaps (${final_remaps:-none} at the end)" \
+	test "${final_remaps:-0}" -gt 0
 [ -z "$pool" ] || [ -x "$TESS_CHECK" ] ||
 	ok "tess_check at every point # SKIP tools/tess-check not built"
 [ -z "$pool" ] || [ ! -x "$TESS_CHECK" ] ||
