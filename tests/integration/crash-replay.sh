@@ -205,6 +205,11 @@ check_point() {
 		fi
 		lap tess_check
 		if dmsetup create --concise "$(pool_table r "1 no_swap");$(disk_table r 1);$(disk_table r 2)"; then
+			# A crash is no metadata damage: rw, no needs_check.
+			v=$(dmsetup status rpool)
+			set -- $v
+			[ "${10} ${11}" = "rw -" ] ||
+				why="the pool came up ${10} ${11}: $v"
 			# Now and then (it takes time), all of vmsim's disk.
 			[ $((p % 32)) -ne 0 ] ||
 				dd if=/dev/mapper/rvm1 of=/dev/null bs=1M iflag=direct status=none ||
