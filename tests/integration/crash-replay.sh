@@ -209,7 +209,7 @@ check_point() {
 			v=$(dmsetup status rpool)
 			set -- $v
 			[ "${10} ${11}" = "rw -" ] ||
-				why="the pool came up ${10} ${11}: $v"
+				why="${why:+$why; }the pool came up ${10} ${11}: $v"
 			# Now and then (it takes time), all of vmsim's disk.
 			[ $((p % 32)) -ne 0 ] ||
 				dd if=/dev/mapper/rvm1 of=/dev/null bs=1M iflag=direct status=none ||
