@@ -11,9 +11,10 @@
  * table (tess_pools_lock guards the counts).  When the last reference
  * goes, it commits; then, if its store still holds swapped-out pages (the
  * swap core may read them back any time), it stays as an orphan: open,
- * bound to the swap backend, taking no new pages, until the last of them
- * is gone (tess_pool_swap_drained()) or a new pool table on its metadata
- * device adopts it.  Each stored page also holds the module, so rmmod
+ * its store claimed exclusively (no mkswap or mkfs over swapped-out
+ * guest RAM), bound to the swap backend, taking no new pages, until the
+ * last of them is gone (tess_pool_swap_drained()) or a new pool table on
+ * its metadata device adopts it.  Each stored page also holds the module, so rmmod
  * cannot free an orphan with pages.  Device-mapper keeps a pool table
  * from being removed while a disk table holds its device open.
  */
@@ -45,6 +46,8 @@ struct tess_pool {
 
 	/* Our own opens of the devices, for the object's whole life. */
 	struct file *md_file, *store_file;
+	/* An exclusive claim of the store while orphaned; tess_pools_lock. */
+	struct file *claim_file;
 	struct block_device *md_bdev;	/* the registry's key */
 	struct tess_metadata *md;
 	struct tess_store store;
@@ -732,6 +735,8 @@ static void tess_pool_destroy(struct tess_pool *pool)
 	cancel_delayed_work_sync(&pool->period_work);
 	destroy_workqueue(pool->wq);
 	WARN_ON_ONCE(!list_empty(&pool->disks));
+	if (pool->claim_file)
+		bdev_fput(pool->claim_file);
 	if (pool->lost || READ_ONCE(pool->dirty))
 		DMERR("pool %s: closed with changes not committed",
 		      tess_pool_name(pool));
@@ -746,8 +751,70 @@ static void tess_pool_destroy(struct tess_pool *pool)
 }
 
 /*
- * The last table is gone: free the pool, or keep it as an orphan while
- * its store holds swapped-out pages.  tess_pools_lock held.
+ * An orphan's store holds swapped-out guest RAM and no table claims it
+ * any more: claim it, so that an exclusive open (mkswap, mkfs) is
+ * refused.  tess_pools_lock held.
+ */
+static void tess_pool_claim(struct tess_pool *pool)
+{
+	struct file *f;
+
+	lockdep_assert_held(&tess_pools_lock);
+	if (pool->claim_file)
+		return;
+	f = bdev_file_open_by_dev(pool->store.bdev->bd_dev,
+				  BLK_OPEN_READ | BLK_OPEN_WRITE, pool, NULL);
+	if (IS_ERR(f)) {
+		DMWARN("pool %s: cannot claim the store it keeps: %ld",
+		       tess_pool_name(pool), PTR_ERR(f));
+		return;
+	}
+	pool->claim_file = f;
+}
+
+static void tess_pool_unclaim(struct tess_pool *pool)
+{
+	lockdep_assert_held(&tess_pools_lock);
+	if (pool->claim_file) {
+		bdev_fput(pool->claim_file);
+		pool->claim_file = NULL;
+	}
+}
+
+/*
+ * A new pool table names @path as its store: an orphan's claim would
+ * make its dm_get_device() fail, so release it (tess_pool_claim_orphans()
+ * takes it again if the table is refused).
+ */
+static void tess_pool_unclaim_store(const char *path)
+{
+	struct tess_pool *pool;
+	dev_t dev;
+
+	if (dm_devt_from_path(path, &dev))
+		return;
+	mutex_lock(&tess_pools_lock);
+	list_for_each_entry(pool, &tess_pools, list)
+		if (pool->claim_file && pool->store.bdev->bd_dev == dev)
+			tess_pool_unclaim(pool);
+	mutex_unlock(&tess_pools_lock);
+}
+
+static void tess_pool_claim_orphans(void)
+{
+	struct tess_pool *pool;
+
+	mutex_lock(&tess_pools_lock);
+	list_for_each_entry(pool, &tess_pools, list)
+		if (pool->orphan && !pool->ref)
+			tess_pool_claim(pool);
+	mutex_unlock(&tess_pools_lock);
+}
+
+/*
+ * The last table is gone (and has put its devices): free the pool, or
+ * keep it as an orphan, its store claimed, while the store holds
+ * swapped-out pages.  tess_pools_lock held.
  */
 static void __tess_pool_release(struct tess_pool *pool)
 {
@@ -758,6 +825,7 @@ static void __tess_pool_release(struct tess_pool *pool)
 			DMINFO("pool %s: kept while its store holds swapped-out pages",
 			       tess_pool_name(pool));
 		WRITE_ONCE(pool->orphan, true);
+		tess_pool_claim(pool);
 		return;
 	}
 	list_del(&pool->list);
@@ -1167,8 +1235,10 @@ static int tess_pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Unexpected arguments after the feature arguments";
 		r = -EINVAL;
 	}
-	if (!r)
+	if (!r) {
+		tess_pool_unclaim_store(argv[1]);
 		r = tess_pool_get_devices(pc, argv);
+	}
 	if (r)
 		goto bad;
 
@@ -1192,6 +1262,7 @@ static int tess_pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	pool->ref++;
 	pool->pool_md = dm_table_get_md(ti->table);
 	WRITE_ONCE(pool->orphan, false);
+	tess_pool_unclaim(pool);
 	mutex_unlock(&tess_pools_lock);
 
 	ti->num_flush_bios = 1;
@@ -1208,6 +1279,7 @@ bad_pool:
 	dm_put_device(ti, pc->store_dev);
 	dm_put_device(ti, pc->metadata_dev);
 bad:
+	tess_pool_claim_orphans();
 	DMERR("%s: %s", tess_pool_dev_name(ti), ti->error);
 	kfree(pc);
 	return r;
@@ -1222,9 +1294,10 @@ static void tess_pool_dtr(struct dm_target *ti)
 	if (pool->live_ti == ti)
 		WRITE_ONCE(pool->live_ti, NULL);
 	mutex_unlock(&pool->mutex);
-	tess_pool_put(pool);
+	/* First: an orphan claims its store once no table does. */
 	dm_put_device(ti, pc->store_dev);
 	dm_put_device(ti, pc->metadata_dev);
+	tess_pool_put(pool);
 	atomic_dec(&tess_nr_pools);
 	kfree(pc);
 }
