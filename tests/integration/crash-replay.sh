@@ -187,24 +187,29 @@ lap() {
 	lap_at=$now
 }
 check_point() {
-	local p=$1 n=$2 why= v dev=/dev/mapper/rdata2
+	local p=$1 n=$2 why= v dev=/dev/mapper/rdata2 up
 	lap_at=${EPOCHREALTIME/[.,]/}
-	if ! dmsetup create --concise "rsnap,,,rw,0 $total snapshot /dev/ubdd /dev/ubdb N 8;$(concise r /dev/mapper/rsnap)"; then
-		why="the replayed image did not come up"
-	elif [ -n "$pool" ]; then
-		lap snapshot
+	up="rsnap,,,rw,0 $total snapshot /dev/ubdd /dev/ubdb N 8;$(concise r /dev/mapper/rsnap)"
+	if [ -n "$pool" ]; then
 		dev=/dev/mapper/rvm2
+		# tess_check reads the image as replayed, before anything opens
+		# it: through tmeta, the replay target's own metadata slice.
 		# Before the setup's mark, the metadata may still be unwritten
 		# (block 0 all zeroes: the pool formats it) and not checkable.
 		if [ -x "$TESS_CHECK" ] &&
 		   { [ "$p" -gt "$setup_entry" ] ||
-		     ! cmp -s -n 4096 /dev/mapper/rmeta /dev/zero; } &&
-		   ! "$TESS_CHECK" /dev/mapper/rmeta > "$tess_out/check.txt" 2>&1; then
+		     ! dd if=/dev/mapper/tmeta bs=4096 count=1 iflag=direct status=none |
+		       cmp -s -n 4096 - /dev/zero; } &&
+		   ! "$TESS_CHECK" /dev/mapper/tmeta > "$tess_out/check.txt" 2>&1; then
 			check_fail=$((check_fail + 1))
 			why="tess_check: $(head -n 3 "$tess_out/check.txt" | tr '\n' ' ')"
 		fi
 		lap tess_check
-		if dmsetup create --concise "$(pool_table r "1 no_swap");$(disk_table r 1);$(disk_table r 2)"; then
+		# One dmsetup for the image, its slices, the pool and its disks.
+		up="$up;$(pool_table r "1 no_swap");$(disk_table r 1);$(disk_table r 2)"
+	fi
+	if dmsetup create --concise "$up"; then
+		if [ -n "$pool" ]; then
 			# A crash is no metadata damage: rw, no needs_check.
 			v=$(dmsetup status rpool)
 			set -- $v
@@ -214,15 +219,17 @@ check_point() {
 			[ $((p % 32)) -ne 0 ] ||
 				dd if=/dev/mapper/rvm1 of=/dev/null bs=1M iflag=direct status=none ||
 				why="${why:+$why; }vmsim's disk does not read back"
-		elif [ ! -b /dev/mapper/rpool ]; then
-			why="${why:+$why; }the pool did not come up"
-		elif [ "$p" -le "$setup_entry" ]; then
-			dev=	# crashed before the disks were created
-		else
-			why="${why:+$why; }the disks did not come up"
 		fi
+	elif [ ! -b /dev/mapper/rdata2 ]; then
+		why="${why:+$why; }the replayed image did not come up"
+	elif [ ! -b /dev/mapper/rpool ]; then
+		why="${why:+$why; }the pool did not come up"
+	elif [ "$p" -le "$setup_entry" ]; then
+		dev=	# crashed before the disks were created
+	else
+		why="${why:+$why; }the disks did not come up"
 	fi
-	if [ -n "$pool" ]; then lap pool; else lap snapshot; fi
+	lap up
 	if [ -z "$why" ] && [ -n "$dev" ]; then
 		v=$("$CW" verify "$dev" "$rec" --sync "$n" 2> "$tess_out/verify.err")
 		verdict "$v" || why="${v:-crashwrite verify failed}: $(head -n 3 "$tess_out/verify.err" | tr '\n' ' ')"
@@ -242,6 +249,9 @@ check_point() {
 
 k=0
 t0=$(date +%s)
+[ -z "$pool" ] ||
+	check "the replay target's metadata slice, for tess_check" \
+		dmsetup create tmeta --table "0 $meta_len linear /dev/ubdd $meta_at"
 # A crash point that hangs ends only at the boot's timeout: after 60 s
 # without progress, the watchdog dumps the blocked tasks into the kernel
 # log, once, to say where.
@@ -273,6 +283,7 @@ exec {replay[1]}>&-
 wait "$replay_PID"
 rm -f "$beat"
 kill "$watchdog" 2> /dev/null
+[ -z "$pool" ] || check "remove it" dmsetup remove tmeta
 echo "# $k crash points in $(($(date +%s) - t0)) s: $ok_points clean; lost $lost blocks at $lost_points points, corrupt $corrupt at $corrupt_points"
 echo "# time (ms) per step over all points:$(for i in "${!step_ms[@]}"; do printf ' %s %s' "$i" "${step_ms[$i]}"; done)"
 check_eq "every crash point replayed" "$k" "$npoints"
