@@ -39,6 +39,13 @@ TESS_CHECK := $(addprefix tools/tess-check/,tess_check tess_dump tess_poke)
 
 tools: tools/memtouch/memtouch tools/vmsim/vmsim tools/swapwrite/swapwrite \
 	$(TESS_CHECK)
+tools: tools/crashwrite/crashwrite tools/log-replay/log-replay
+
+tools/crashwrite/crashwrite: tools/crashwrite/crashwrite.c
+	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+tools/log-replay/log-replay: tools/log-replay/log-replay.c
+	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 tools/memtouch/memtouch: tools/memtouch/memtouch.c
 	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
