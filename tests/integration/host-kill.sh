@@ -15,7 +15,8 @@
 #
 # Without the pool target in the module (before the pool landed) the
 # disks are plain dm-linear slices: then this checks the kill, the record
-# and the judge themselves.
+# and the judge themselves, and the point that asks for the pool target
+# fails.
 #
 # tess-phases: 2
 # tess-kill: killme 4000
@@ -32,6 +33,7 @@ cw_blocks=2048
 check "load the module" load_module
 pool=
 dmsetup targets | grep -q '^tesseract-pool ' && pool=1
+check "the module has the tesseract-pool target" test -n "$pool"
 [ -n "$pool" ] || echo "# no tesseract-pool target in this module: plain dm-linear disks"
 
 # The disks' data devices: two slices of ubda.  With the pool, the pool
