@@ -16,7 +16,7 @@
 . "$tess_top/tools/bench/pool.sh"
 
 mkswap -q /dev/ubdb && swapon /dev/ubdb || fail "swapon failed"
-bench_pool || fail "pool create failed"
+pool_create || fail "pool create failed"
 secs=${BENCH_VMSIM_SECONDS:-8}
 rounds=${BENCH_VMSIM_ROUNDS:-4}
 
@@ -27,11 +27,11 @@ for round in $(seq "$rounds"); do
 		feat=; id=$((2 * round))
 		[ "$mode" = baseline ] && feat=no_reconcile id=$((id + 1))
 		progress "round $round/$rounds: vmsim, 32 MiB guest RAM in a 24 MiB memcg, ${secs}s, $mode"
-		dmsetup message pool 0 create_disk "$id" ||
+		pool_msg create_disk "$id" ||
 			fail "create_disk $id ($mode) failed"
 		io_snap "$tess_out/io0"
 		# shellcheck disable=SC2086 # feat: no word or one
-		dmsetup create vm0 --table "$(disk_table "$id" $feat)" ||
+		disk_open vm0 "$id" /dev/ubda $feat ||
 			fail "dmsetup create ($mode) failed"
 		in_memcg_high "vm-$mode-$round" 24M "$tess_top/tools/vmsim/vmsim" \
 			--dev /dev/mapper/vm0 --ram 32 --ws 64 --disk 128 \
@@ -43,9 +43,9 @@ for round in $(seq "$rounds"); do
 		dmsetup status vm0 > "$tess_out/status-$mode-$round.txt"
 		# Remaps persist: removal copies nothing home.
 		dmsetup remove vm0 || fail "dmsetup remove ($mode) failed"
-		dmsetup message pool 0 commit || fail "pool commit ($mode) failed"
+		pool_msg commit || fail "pool commit ($mode) failed"
 		io_json "$tess_out/io0" > "$tess_out/io-$mode-$round.json"
-		dmsetup message pool 0 delete_disk "$id" ||
+		pool_msg delete_disk "$id" ||
 			fail "delete_disk $id ($mode) failed"
 		rmdir "/sys/fs/cgroup/vm-$mode-$round" 2> /dev/null
 	done

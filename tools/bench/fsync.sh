@@ -18,7 +18,7 @@
 
 SW=$tess_top/tools/swapwrite/swapwrite
 mkswap -q /dev/ubdb && swapon /dev/ubdb || fail "swapon failed"
-bench_pool || fail "pool create failed"
+pool_create || fail "pool create failed"
 size=$(sectors /dev/ubda)
 dmsetup create lin --table "0 $size linear /dev/ubda 0" || fail "dm-linear failed"
 bench_disk tess 1 || fail "disk create failed"
@@ -34,10 +34,10 @@ for ((run = 0; run < remap_mib / 4 && run < 16; run++)); do
 		$((run + 1)) > "$tess_out/swapwrite.txt" ||
 		fail "swapwrite run $run failed: $(cat "$tess_out/swapwrite.txt")"
 done
-dmsetup message pool 0 commit || fail "pool commit failed"
-echo "{\"remap_mib\": $remap_mib, \"remapped\": $(disk_field tess 7)," \
+pool_msg commit || fail "pool commit failed"
+echo "{\"remap_mib\": $remap_mib, \"remapped\": $(status_field tess 7)," \
 	"\"seconds\": $((SECONDS - t0))}" > "$tess_out/remaps.json"
-progress "remapped: $(disk_field tess 7) blocks"
+progress "remapped: $(status_field tess 7) blocks"
 
 # counters: the tesseract disk's remapped, overwritten and commits.
 counters() { dmsetup status tess | awk '{ print $10, $14, $26 }'; }

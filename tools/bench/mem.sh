@@ -19,7 +19,7 @@
 
 SW=$tess_top/tools/swapwrite/swapwrite
 mkswap -q /dev/ubdb && swapon /dev/ubdb || fail "swapon failed"
-bench_pool || fail "pool create failed"
+pool_create || fail "pool create failed"
 echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 mkdir -p /sys/fs/cgroup/vms /sys/fs/cgroup/plain
 echo /vms > /sys/kernel/tesseract/backend/memcg
@@ -59,9 +59,9 @@ for mode in warmup baseline tesseract; do
 			$((first / 2048 + 1)) > "$tess_out/swapwrite.txt" ||
 			fail "swapwrite at page $first failed: $(cat "$tess_out/swapwrite.txt")"
 	done
-	dmsetup message pool 0 commit || fail "pool commit ($mode) failed"
+	pool_msg commit || fail "pool commit ($mode) failed"
 	after=$(snapshot)
-	echo "{\"mode\": \"$mode\", \"pages\": $n, \"remapped\": $(disk_field vm0 7)," \
+	echo "{\"mode\": \"$mode\", \"pages\": $n, \"remapped\": $(status_field vm0 7)," \
 		"\"before\": $before, \"after\": $after}" > "$tess_out/mem-remap-$mode.json"
 	bench_disk_delete vm0 $id || fail "disk delete ($mode) failed"
 	id=$((id + 1))

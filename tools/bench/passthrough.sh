@@ -8,7 +8,7 @@
 . "$tess_top/tools/bench/pool.sh"
 
 mkswap -q /dev/ubdb && swapon /dev/ubdb || fail "swapon failed"
-bench_pool || fail "pool create failed"
+pool_create || fail "pool create failed"
 size=$(sectors /dev/ubda)
 dmsetup create lin --table "0 $size linear /dev/ubda 0" || fail "dm-linear failed"
 bench_disk tess 1 || fail "disk create failed"

@@ -3,57 +3,34 @@
 # the pool and disks they measure, and the bytes their four devices move.
 #
 # Devices: /dev/ubda data, /dev/ubdb swap, /dev/ubdc store, /dev/ubdd pool
-# metadata.  The pool is /dev/mapper/pool; a disk's table covers all of
-# /dev/ubda.
+# metadata.
 
 progress() { echo "bench: $*" > /dev/console; }
 fail() { progress "$*"; exit 1; }
 
-# bench_pool [FEATURE_ARG...]: load the module and create the pool on a
-# metadata device formatted afresh (block 0 zeroed: the pool formats it).
-bench_pool() {
-	local len feat=
-	load_module || return 1
-	dd if=/dev/zero of=/dev/ubdd bs=4096 count=1 oflag=direct status=none ||
-		return 1
-	len=$(($(sectors /dev/ubdc) / 8 * 8))
-	[ $# -eq 0 ] || feat=" $# $*"
-	dmsetup create pool --table "0 $len tesseract-pool /dev/ubdd /dev/ubdc$feat"
-}
+# The pool and disks come from tests/lib.sh (pool_create, disk_create,
+# pool_msg, status_field): the pool "pool" on /dev/ubdd and /dev/ubdc, a
+# boot's fresh images, so the pool formats both.
 
-# disk_table ID [FEATURE_ARG...]: the table line of disk ID over /dev/ubda.
-disk_table() {
-	local id=$1 feat=
-	shift
-	[ $# -eq 0 ] || feat=" $# $*"
-	echo "0 $(sectors /dev/ubda) tesseract /dev/mapper/pool $id /dev/ubda$feat"
-}
-
-# bench_disk NAME ID [FEATURE_ARG...]: create disk ID in the pool and its
-# table NAME.
+# bench_disk NAME ID [FEATURE...]: create disk ID in the pool with its
+# table NAME over all of /dev/ubda.
 bench_disk() {
 	local name=$1 id=$2
 	shift 2
-	dmsetup message pool 0 create_disk "$id" &&
-		dmsetup create "$name" --table "$(disk_table "$id" "$@")"
+	disk_create "$name" "$id" /dev/ubda "$@"
 }
 
 # bench_disk_delete NAME ID: remove table NAME, then disk ID with its
 # remaps.
-bench_disk_delete() {
-	dmsetup remove "$1" && dmsetup message pool 0 delete_disk "$2"
-}
+bench_disk_delete() { dmsetup remove "$1" && pool_msg delete_disk "$2"; }
 
 # bench_pool_remove FILE: the pool's status into FILE (report.py checks
 # that the pool stayed read-write and never needed a check), then the pool
 # and the module go.  Swap must be off: stored pages hold the pool.
 bench_pool_remove() {
-	dmsetup status pool > "$1"
-	dmsetup remove pool && rmmod dm_tesseract
+	dmsetup status "$POOL" > "$1"
+	dmsetup remove "$POOL" && rmmod dm_tesseract
 }
-
-# disk_field NAME N: field N of disk NAME's status after dm's three.
-disk_field() { dmsetup status "$1" | awk -v n="$2" '{ print $(n + 3) }'; }
 
 # io_snap FILE: per device, I/O counters so far from /proc/diskstats:
 # name, sectors read, write requests, sectors written, flush requests.

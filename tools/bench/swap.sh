@@ -9,7 +9,7 @@
 . "$tess_top/tools/bench/pool.sh"
 
 mkswap -q /dev/ubdb && swapon /dev/ubdb || fail "swapon failed"
-bench_pool || fail "pool create failed"
+pool_create || fail "pool create failed"
 echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 mkdir -p /sys/fs/cgroup/vms /sys/fs/cgroup/plain
 echo /vms > /sys/kernel/tesseract/backend/memcg
