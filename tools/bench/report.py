@@ -403,11 +403,13 @@ def fsync(outdir):
 
 
 def kernel_bytes(mi):
-    """Memory the kernel holds for itself: what is neither free, nor page
-    cache or buffers, nor anonymous memory of processes, mapped or in the
-    swap cache (slab, page tables, vmalloc, buffers of dm-bufio...)."""
-    return (mi["MemTotal"] - mi["MemFree"] - mi["Buffers"] - mi["Cached"]
-            - mi["SwapCached"] - mi["AnonPages"])
+    """Memory the kernel holds for itself: what is neither free (on the
+    free lists or the per-CPU lists), nor page cache or buffers, nor
+    anonymous memory of processes, mapped or in the swap cache (slab, page
+    tables, vmalloc, buffers of dm-bufio...)."""
+    return (mi["MemTotal"] - mi["MemFree"] - mi.get("PcpFree", 0)
+            - mi["Buffers"] - mi["Cached"] - mi["SwapCached"]
+            - mi["AnonPages"])
 
 
 def mem(outdir):
@@ -421,7 +423,7 @@ def mem(outdir):
 
     keys = (("Slab", lambda mi: mi["Slab"]),
             ("SUnreclaim", lambda mi: mi["SUnreclaim"]),
-            ("kernel (MemTotal - free - cache - anon)", kernel_bytes))
+            ("kernel (total - free - cache - anon)", kernel_bytes))
 
     def per_item(run, items):
         return {k: ((get(run["after"]) - get(run["before"])) / items
