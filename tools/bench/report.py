@@ -326,7 +326,8 @@ def fsync(outdir):
         return r[0]["write"]["iops"]
 
     def syncs(r):
-        return r[0].get("sync", {}).get("total_ios") or None
+        # lat_ns's N: fio 3.33 leaves total_ios 0 for fdatasync.
+        return r[0].get("sync", {}).get("lat_ns", {}).get("N") or None
 
     def per_sync(get):
         def f(r):
