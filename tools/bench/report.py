@@ -710,7 +710,13 @@ def pool_problems(outdir):
         mode = status_field(path, 7, "tesseract-pool")
         check = status_field(path, 8, "tesseract-pool")
         if mode is None or check is None:
-            out.append("%s: no pool status" % part)
+            try:
+                with open(path) as f:
+                    text = " ".join(f.read().split()) or "empty"
+            except OSError:
+                text = None
+            out.append("%s: %s" % (part, "no pool status" if text is None
+                                   else "pool status '%s'" % text))
         elif mode != "rw" or check != "-":
             out.append("%s: the pool ended %s, %s" % (part, mode, check))
     return out

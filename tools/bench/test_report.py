@@ -215,6 +215,14 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("POOL NOT CLEAN: swap: no pool status", out)
 
+    def test_pool_error(self):
+        write(os.path.join(self.top, "mem", "pool-status.txt"),
+              "0 524288 tesseract-pool Error\n")
+        rc, out = run_report(self.top, self.ENV)
+        self.assertEqual(rc, 1)
+        self.assertIn("POOL NOT CLEAN: mem: pool status '0 524288 "
+                      "tesseract-pool Error'", out)
+
     def test_bad_stamps(self):
         write(os.path.join(self.top, "double", "vmsim-tesseract-1.json"),
               vmsim(150, bad=3))
