@@ -394,9 +394,10 @@ def fsync(outdir):
               "goes to the data device) from each run's JSON.  Both runs of "
               "a round write the same random offsets (fio randseed = the "
               "round) over 128 MiB; before the first round, swapwrite wrote "
-              "host-swapped-out pages into half of that range, 4 MiB every "
-              "8 MiB, so writes land on remapped blocks, drop their remaps "
-              "and make the next flush commit.  The interval: geometric "
+              "host-swapped-out pages into the MiB named above (half of "
+              "the range by default), 4 MiB every 8 MiB, so writes land on "
+              "remapped blocks, drop their remaps and make the next flush "
+              "commit.  The interval: geometric "
               "mean of the rounds' ratios, 95% Student t interval on their "
               "logarithms.  Commits and overwritten remaps are the disk's "
               "status counters around the run; flushes, bytes and MiB moved "
@@ -476,7 +477,10 @@ def mem(outdir):
               "on a no_reconcile disk (the control, per page written) they "
               "go home, on a reconciling one each leaves a remap (items: "
               "the disk's remapped blocks, after a pool commit).  "
-              "net = the item's bytes minus the control's per item.")
+              "net = the item's bytes minus the control's per item.  The "
+              "nodes of an xarray are reclaimable slab (radix_tree_node) "
+              "that drop_caches does not free: Slab, not SUnreclaim, holds "
+              "in-core maps.")
 
 
 def double_whole(outdir, failed):
