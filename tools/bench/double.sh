@@ -8,11 +8,12 @@
 # seed for the pair.  The order of the pair alternates from round to round.
 #
 # Per run: vmsim's JSON (its own window: the timed part), the disk's
-# status before removal, and io-MODE-ROUND.json: what the data, swap, store
-# and metadata devices did from just before the disk's table was created
-# to just after it was removed and the pool committed, so that every
-# metadata write the run caused is counted, commits of its last remaps
-# included.
+# status at its end, io-MODE-ROUND.json: what the data, swap, store and
+# metadata devices did from just before the disk's table was created to
+# just after vmsim ended and the pool committed, so that every metadata
+# write the run caused is counted, the commit of its last remaps included;
+# and copyhome-MODE-ROUND.json: what the disk's copy_home then cost (every
+# remapped block copied home, the drops committed), apart.
 . "$tess_top/tools/bench/pool.sh"
 
 mkswap -q /dev/ubdb && swapon /dev/ubdb || fail "swapon failed"
@@ -41,10 +42,20 @@ for round in $(seq "$rounds"); do
 		echo "$rc" > "$tess_out/vmsim-$mode-$round.rc"
 		[ "$rc" -eq 0 ] || progress "vmsim ($mode, round $round) failed: exit $rc"
 		dmsetup status vm0 > "$tess_out/status-$mode-$round.txt"
-		# Remaps persist: removal copies nothing home.
-		dmsetup remove vm0 || fail "dmsetup remove ($mode) failed"
 		pool_msg commit || fail "pool commit ($mode) failed"
 		io_json "$tess_out/io0" > "$tess_out/io-$mode-$round.json"
+		# What it costs to make the data device the whole disk again.
+		rem0=$(status_field vm0 7)
+		io_snap "$tess_out/io0"
+		t0=$(date +%s.%N)
+		copy_home vm0; rc=$?
+		t1=$(date +%s.%N)
+		echo "{\"rc\": $rc, \"seconds\": $(echo "$t1 - $t0" | bc)," \
+			"\"remapped\": [$rem0, $(status_field vm0 7)]," \
+			"\"io\": $(io_json "$tess_out/io0")}" \
+			> "$tess_out/copyhome-$mode-$round.json"
+		# Remaps persist: removal copies nothing home.
+		dmsetup remove vm0 || fail "dmsetup remove ($mode) failed"
 		pool_msg delete_disk "$id" ||
 			fail "delete_disk $id ($mode) failed"
 		rmdir "/sys/fs/cgroup/vm-$mode-$round" 2> /dev/null

@@ -14,7 +14,8 @@ mem/mem-remap-<mode>.json (mode "baseline" or "tesseract").
 double/vmsim-<mode>-<round>.json: vmsim's JSON, mode "baseline" or
 "tesseract"; vmsim-<mode>-<round>.rc its exit code; status-<mode>-<round>.txt
 the disk's status at the end; io-<mode>-<round>.json the devices over the
-whole run.
+whole run; copyhome-<mode>-<round>.json {"rc", "seconds", "remapped":
+[before, after], "io": devices} of the copy_home after it.
 Devices ("io", "bytes"): {"data"|"swap"|"store"|"metadata": {"read": bytes,
 "written": bytes, "writes": requests, "flushes": requests}}.
 Each part's pool-status.txt: the pool's status before its removal.
@@ -498,7 +499,13 @@ def double_whole(outdir, failed):
             failed.append("%s round %s: %s" % (
                 mode, rnd, "no disk status" if io else "no device counts"))
             continue
-        runs.setdefault(mode, {})[int(rnd)] = {"io": io, "reconciled": rec}
+        home = load(os.path.join(outdir, "double", "copyhome-%s-%s.json"
+                                 % (mode, rnd)))
+        if home and (home["rc"] != 0 or home["remapped"][1] != 0):
+            failed.append("%s round %s: copy_home exit %s, %s remaps left"
+                          % (mode, rnd, home["rc"], home["remapped"][1]))
+        runs.setdefault(mode, {})[int(rnd)] = {"io": io, "reconciled": rec,
+                                               "home": home}
     base, tess = runs.get("baseline", {}), runs.get("tesseract", {})
     if not base and not tess:
         return
@@ -508,9 +515,9 @@ def double_whole(outdir, failed):
                 if r["reconciled"] else None)
 
     print()
-    print("Double paging, whole runs (the disk's table created .. removed "
-          "and the pool committed), bytes per device")
-    print("%-34s %12s %12s %8s %4s %15s" % (
+    print("Double paging, whole runs (the disk's table created .. vmsim "
+          "done and the pool committed), bytes per device")
+    print("%-38s %12s %12s %8s %4s %15s" % (
         "median", "baseline", "tesseract", "ratio", "", "round ratios"))
     rows = device_rows(lambda r: r["io"])
     rows += [
@@ -519,8 +526,22 @@ def double_whole(outdir, failed):
         ("reconciled pages (whole run)", lambda r: r["reconciled"], "%12.0f",
          None),
         ("metadata bytes / reconciled page", md_per_page, "%12.1f", None),
+        ("copy_home after the run: remaps", lambda r: (
+            r["home"]["remapped"][0] if r["home"] else None), "%12.0f",
+         None),
+        ("copy_home: seconds", lambda r: (
+            r["home"]["seconds"] if r["home"] else None), "%12.2f", None),
+        ("copy_home: MiB moved", lambda r: (
+            moved(r["home"]["io"]) / MIB if r["home"] else None), "%12.1f",
+         None),
+        ("copy_home: metadata KiB written", lambda r: (
+            r["home"]["io"]["metadata"]["written"] / 1024 if r["home"]
+            else None), "%12.1f", None),
+        ("all four devices with copy_home, MiB", lambda r: (
+            (moved(r["io"]) + moved(r["home"]["io"])) / MIB if r["home"]
+            else None), "%12.1f", "T/B"),
     ]
-    side_by_side(rows, base, tess)
+    side_by_side(rows, base, tess, width=38)
     total_md = sum(r["io"]["metadata"]["written"] for r in tess.values())
     total_rec = sum(r["reconciled"] for r in tess.values())
     if total_rec:
@@ -534,12 +555,15 @@ def double_whole(outdir, failed):
               "reconciled")
     paragraph("Sectors read and written on the data, swap, store and "
               "metadata devices (/proc/diskstats) from just before the "
-              "disk's table was created to just after it was removed and "
-              "the pool committed, so vmsim's start and end and the commit "
-              "of the run's last remaps count; the disk id is new for each "
-              "run and deleted after it (the deletion's own commit is not "
-              "counted).  Reconciled pages: the disk status's reconciled "
-              "counter at the end of the run.  The figure against the goal "
+              "disk's table was created to just after vmsim ended and the "
+              "pool committed, so vmsim's start and end "
+              "and the commit of the run's last remaps count; the disk id "
+              "is new for each run and deleted after it.  copy_home: the "
+              "disk's copy_home message after that (every remapped block "
+              "copied home, the data device flushed, the drops committed), "
+              "counted apart: what it costs to make the data device the "
+              "whole disk again, as before a backup.  Reconciled pages: "
+              "the disk status's reconciled counter at the end of the run.  The figure against the goal "
               "is the sum of metadata bytes written over the sum of pages "
               "reconciled, all tesseract runs (commits amortised over "
               "the run, as the pool does them: each commit_period, and "
@@ -680,6 +704,7 @@ EXPECTED = (
     ("mem", "mem-remap-*.json", 2, None),
     ("double", "vmsim-*.json", 2, "BENCH_VMSIM_ROUNDS"),
     ("double", "io-*.json", 2, "BENCH_VMSIM_ROUNDS"),
+    ("double", "copyhome-*.json", 2, "BENCH_VMSIM_ROUNDS"),
 )
 
 

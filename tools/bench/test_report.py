@@ -116,6 +116,9 @@ def make_results(top, rounds=2):
             write(base % "status" + ".txt", disk_status(rec))
             write(base % "io" + ".json", devs(data=1 << 20, metadata=md,
                                               md_writes=8))
+            write(base % "copyhome" + ".json", {
+                "rc": 0, "seconds": 1.5, "remapped": [rec, 0],
+                "io": devs(data=rec * 4096 // 2, store=rec * 4096 // 2)})
     write(os.path.join(top, "fsync", "remaps.json"),
           {"remap_mib": 64, "remapped": 16384, "seconds": 10})
     # 1000 pages swapped out: to the swap device slab grows 0, with the
@@ -236,6 +239,24 @@ class ReportTest(unittest.TestCase):
         rc, out = run_report(self.top, self.ENV)
         self.assertEqual(rc, 1)
         self.assertIn("FAILED RUN: tesseract round 2: no disk status", out)
+
+    def test_copy_home(self):
+        rc, out = run_report(self.top, self.ENV)
+        # 1000 remaps: data and store each read and wrote 2000 KiB.
+        self.assertRegex(out, r"copy_home: MiB moved +0\.0 +7\.8\n")
+        self.assertRegex(out, r"with copy_home, MiB +2\.0 +9\.9 +4\.94x")
+        write(os.path.join(self.top, "double", "copyhome-tesseract-1.json"),
+              {"rc": 5, "seconds": 1.0, "remapped": [1000, 200],
+               "io": devs()})
+        rc, out = run_report(self.top, self.ENV)
+        self.assertEqual(rc, 1)
+        self.assertIn("FAILED RUN: tesseract round 1: copy_home exit 5, "
+                      "200 remaps left", out)
+        os.remove(os.path.join(self.top, "double",
+                               "copyhome-tesseract-1.json"))
+        rc, out = run_report(self.top, self.ENV)
+        self.assertEqual(rc, 1)
+        self.assertIn("MISSING ROUNDS: double: 3 copyhome-*.json", out)
 
     def test_goal_not_met(self):
         for r in (1, 2):
