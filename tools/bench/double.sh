@@ -50,7 +50,8 @@ for round in $(seq "$rounds"); do
 		t0=$(date +%s.%N)
 		copy_home vm0; rc=$?
 		t1=$(date +%s.%N)
-		echo "{\"rc\": $rc, \"seconds\": $(echo "$t1 - $t0" | bc)," \
+		echo "{\"rc\": $rc," \
+			"\"seconds\": $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')," \
 			"\"remapped\": [$rem0, $(status_field vm0 7)]," \
 			"\"io\": $(io_json "$tess_out/io0")}" \
 			> "$tess_out/copyhome-$mode-$round.json"

@@ -499,8 +499,11 @@ def double_whole(outdir, failed):
             failed.append("%s round %s: %s" % (
                 mode, rnd, "no disk status" if io else "no device counts"))
             continue
-        home = load(os.path.join(outdir, "double", "copyhome-%s-%s.json"
-                                 % (mode, rnd)))
+        home_path = os.path.join(outdir, "double", "copyhome-%s-%s.json"
+                                 % (mode, rnd))
+        home = load(home_path)
+        if home is None and os.path.exists(home_path):
+            failed.append("%s round %s: copy_home: no JSON" % (mode, rnd))
         if home and (home["rc"] != 0 or home["remapped"][1] != 0):
             failed.append("%s round %s: copy_home exit %s, %s remaps left"
                           % (mode, rnd, home["rc"], home["remapped"][1]))

@@ -252,6 +252,11 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("FAILED RUN: tesseract round 1: copy_home exit 5, "
                       "200 remaps left", out)
+        write(os.path.join(self.top, "double", "copyhome-tesseract-1.json"),
+              '{"rc": 0, "seconds": .5}')
+        rc, out = run_report(self.top, self.ENV)
+        self.assertEqual(rc, 1)
+        self.assertIn("FAILED RUN: tesseract round 1: copy_home: no JSON", out)
         os.remove(os.path.join(self.top, "double",
                                "copyhome-tesseract-1.json"))
         rc, out = run_report(self.top, self.ENV)
