@@ -32,18 +32,32 @@ bench_pool_remove() {
 	dmsetup remove "$POOL" && rmmod dm_tesseract
 }
 
+# pool_txn: the pool's transaction id (status field 1), which every
+# commit of its metadata raises by one; 0 without a pool.
+pool_txn() {
+	local t
+	t=$(dmsetup status "$POOL" 2> /dev/null | awk '$3 == "tesseract-pool" { print $4 }')
+	echo "${t:-0}"
+}
+
 # io_snap FILE: per device, I/O counters so far from /proc/diskstats:
-# name, sectors read, write requests, sectors written, flush requests.
+# name, sectors read, write requests, sectors written, flush requests;
+# then "txn" and the pool's transaction id.
 io_snap() {
 	awk '$3 ~ /^ubd[abcd]$/ { print $3, $6, $8, $10, $19 + 0 }' \
 		/proc/diskstats > "$1"
+	echo "txn $(pool_txn)" >> "$1"
 }
 
 # io_json FILE: what each device did since io_snap FILE, as JSON:
 # {"data": {"read": bytes, "written": bytes, "writes": requests,
-# "flushes": requests}, "swap": ..., "store": ..., "metadata": ...}.
+# "flushes": requests}, "swap": ..., "store": ..., "metadata": ...,
+# "pool_commits": commits of the pool's metadata}.
 io_json() {
-	awk 'BEGIN { role["ubda"] = "data"; role["ubdb"] = "swap"
+	local txn0
+	txn0=$(awk '$1 == "txn" { print $2 }' "$1")
+	awk -v commits=$(($(pool_txn) - ${txn0:-0})) '
+	     BEGIN { role["ubda"] = "data"; role["ubdb"] = "swap"
 		     role["ubdc"] = "store"; role["ubdd"] = "metadata" }
 	     NR == FNR { r[$1] = $2; n[$1] = $3; w[$1] = $4; f[$1] = $5; next }
 	     $3 in r {
@@ -53,7 +67,8 @@ io_json() {
 			$19 - f[$3])
 		sep = ", "
 	     }
-	     END { print "{" out "}" }' "$1" /proc/diskstats
+	     END { print "{" out ", \"pool_commits\": " commits "}" }' \
+		"$1" /proc/diskstats
 }
 
 # meminfo_json: /proc/meminfo as JSON, in bytes, with PcpFree: the free

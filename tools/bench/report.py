@@ -17,7 +17,8 @@ the disk's status at the end; io-<mode>-<round>.json the devices over the
 whole run; copyhome-<mode>-<round>.json {"rc", "seconds", "remapped":
 [before, after], "io": devices} of the copy_home after it.
 Devices ("io", "bytes"): {"data"|"swap"|"store"|"metadata": {"read": bytes,
-"written": bytes, "writes": requests, "flushes": requests}}.
+"written": bytes, "writes": requests, "flushes": requests}, "pool_commits":
+commits of the pool's metadata (its transaction id's rise)}.
 Each part's pool-status.txt: the pool's status before its removal.
 
 Parts not run (no results) are left out.  Exit 1 if a vmsim run failed
@@ -373,6 +374,13 @@ def fsync(outdir):
              "%12.2f", None),
             ("metadata bytes written per sync",
              per_sync(io("metadata", "written")), "%12.0f", None),
+            ("pool commits (all, metadata)", lambda r: (
+                r[1].get("io", {}).get("pool_commits")), "%12.0f", None),
+            ("metadata KiB written per commit", lambda r: (
+                r[1]["io"]["metadata"]["written"] / 1024
+                / r[1]["io"]["pool_commits"]
+                if r[1].get("io", {}).get("pool_commits") else None),
+             "%12.1f", None),
             ("data device flushes per sync", per_sync(io("data", "flushes")),
              "%12.2f", "T/B"),
             ("store flushes per sync", per_sync(io("store", "flushes")),
@@ -400,9 +408,11 @@ def fsync(outdir):
               "remapped blocks, drop their remaps and make the next flush "
               "commit.  The interval: geometric "
               "mean of the rounds' ratios, 95% Student t interval on their "
-              "logarithms.  Commits and overwritten remaps are the disk's "
-              "status counters around the run; flushes, bytes and MiB moved "
-              "from /proc/diskstats of the four devices.")
+              "logarithms.  Commits caused by the disk's flushes and "
+              "overwritten remaps are the disk's status counters around the "
+              "run, all pool commits the rise of the pool's transaction id; "
+              "flushes, bytes and MiB moved from /proc/diskstats of the "
+              "four devices.")
 
 
 def kernel_bytes(mi):
@@ -526,6 +536,11 @@ def double_whole(outdir, failed):
     rows += [
         ("metadata write requests", lambda r: r["io"]["metadata"]["writes"],
          "%12.0f", None),
+        ("pool commits", lambda r: r["io"].get("pool_commits"), "%12.0f",
+         None),
+        ("metadata KiB written per commit", lambda r: (
+            r["io"]["metadata"]["written"] / 1024 / r["io"]["pool_commits"]
+            if r["io"].get("pool_commits") else None), "%12.1f", None),
         ("reconciled pages (whole run)", lambda r: r["reconciled"], "%12.0f",
          None),
         ("metadata bytes / reconciled page", md_per_page, "%12.1f", None),
@@ -568,7 +583,8 @@ def double_whole(outdir, failed):
               "whole disk again, as before a backup.  Reconciled pages: "
               "the disk status's reconciled counter at the end of the run.  The figure against the goal "
               "is the sum of metadata bytes written over the sum of pages "
-              "reconciled, all tesseract runs (commits amortised over "
+              "reconciled, all tesseract runs (commits, counted by the pool's "
+              "transaction id, amortised over "
               "the run, as the pool does them: each commit_period, and "
               "whatever flush the run issued).")
 

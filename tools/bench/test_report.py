@@ -27,7 +27,8 @@ POOL_OK = ("0 524288 tesseract-pool 1 10/4096 100/65536 0 100 1 rw - swap "
            "1024 0\n")
 
 
-def devs(data=0, swap=0, store=0, metadata=0, md_writes=0, flushes=0):
+def devs(data=0, swap=0, store=0, metadata=0, md_writes=0, flushes=0,
+         commits=0):
     """Device counters: each device read and wrote the given bytes."""
     out = {}
     for name, b in (("data", data), ("swap", swap), ("store", store),
@@ -35,6 +36,7 @@ def devs(data=0, swap=0, store=0, metadata=0, md_writes=0, flushes=0):
         out[name] = {"read": b, "written": b,
                      "writes": md_writes if name == "metadata" else 0,
                      "flushes": flushes}
+    out["pool_commits"] = commits
     return out
 
 
@@ -115,7 +117,8 @@ def make_results(top, rounds=2):
             write(base % "vmsim" + ".rc", "0\n")
             write(base % "status" + ".txt", disk_status(rec))
             write(base % "io" + ".json", devs(data=1 << 20, metadata=md,
-                                              md_writes=8))
+                                              md_writes=8,
+                                              commits=8 if md else 0))
             write(base % "copyhome" + ".json", {
                 "rc": 0, "seconds": 1.5, "remapped": [rec, 0],
                 "io": devs(data=rec * 4096 // 2, store=rec * 4096 // 2)})
@@ -189,6 +192,9 @@ class ReportTest(unittest.TestCase):
         self.assertRegex(out, r"  SUnreclaim +8\.0 +56\.0 +40\.0\n")
         self.assertRegex(out, r"  kernel \(.*\) +8\.0 +56\.0 +40\.0\n")
         self.assertIn("throughput tesseract / baseline: 1.50x", out)
+        # 32000 bytes over 8 commits: 3.9 KiB each.
+        self.assertRegex(out, r"pool commits +0 +8\n")
+        self.assertRegex(out, r"metadata KiB written per commit +n/a +3\.9\n")
         self.assertNotIn("NOT", out)
 
     def test_missing_round(self):
