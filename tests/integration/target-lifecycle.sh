@@ -30,7 +30,7 @@ check_eq "table reads back" "$(dmsetup table vm0)" \
 # (commits) are new, then the feature count.  The pool serves swap, so the
 # disk reconciles (before the pool it said no_store: no store= was given).
 check_eq "status starts at zero, reconciling" "$(dmsetup status vm0 | cut -d' ' -f4-)" \
-	"0 0 0 0 0 0 0 0 0 0 0 reconciling 0 0 0 0 0 0 0 0 0 0 0 0 0"
+	"0 0 0 0 0 0 0 0 0 0 0 reconciling 0 0 0 0 0 0 0 0 0 0 0 0"
 
 # 1 MiB written with O_DIRECT: whole-MiB bios, 2048 sectors.
 check "write 1 MiB" dd if=/dev/urandom of=/dev/mapper/vm0 bs=1M count=1 oflag=direct status=none
