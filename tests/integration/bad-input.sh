@@ -35,9 +35,9 @@ bad_table "pool: missing metadata device" "Error opening metadata device" \
 	"0 $plen tesseract-pool /dev/nonexistent /dev/ubdc"
 bad_table "pool: missing store device" "Error opening store device" \
 	"0 $plen tesseract-pool /dev/ubdd /dev/nonexistent"
-bad_table "pool: shorter than the store" "tesseract-pool: .*length" \
+bad_table "pool: shorter than the store" "tesseract-pool: .*Pool length must be the store" \
 	"0 $((plen - 8)) tesseract-pool /dev/ubdd /dev/ubdc"
-bad_table "pool: longer than the store" "tesseract-pool: .*length" \
+bad_table "pool: longer than the store" "tesseract-pool: .*Pool length must be the store" \
 	"0 $((plen + 8)) tesseract-pool /dev/ubdd /dev/ubdc"
 bad_table "pool: unknown feature" "tesseract-pool: .*Invalid feature argument" \
 	"0 $plen tesseract-pool /dev/ubdd /dev/ubdc 1 frobnicate"
@@ -49,11 +49,11 @@ bad_table "pool: feature count not a number" "tesseract-pool: .*Invalid number o
 	"0 $plen tesseract-pool /dev/ubdd /dev/ubdc x no_swap"
 bad_table "pool: feature count that wraps" "tesseract-pool: .*Invalid number of feature arguments" \
 	"0 $plen tesseract-pool /dev/ubdd /dev/ubdc 4294967297 no_swap"
-bad_table "pool: commit_period without its value" "tesseract-pool: .*commit_period" \
+bad_table "pool: commit_period without its value" "tesseract-pool: .*Invalid feature argument value" \
 	"0 $plen tesseract-pool /dev/ubdd /dev/ubdc 1 commit_period"
-bad_table "pool: commit_period not a number" "tesseract-pool: .*commit_period" \
+bad_table "pool: commit_period not a number" "tesseract-pool: .*Invalid feature argument value" \
 	"0 $plen tesseract-pool /dev/ubdd /dev/ubdc 2 commit_period soon"
-bad_table "pool: low_water not a number" "tesseract-pool: .*low_water" \
+bad_table "pool: low_water not a number" "tesseract-pool: .*Invalid feature argument value" \
 	"0 $plen tesseract-pool /dev/ubdd /dev/ubdc 2 low_water -1"
 bad_table "pool: duplicate feature" "tesseract-pool: .*Duplicate feature argument" \
 	"0 $plen tesseract-pool /dev/ubdd /dev/ubdc 2 no_swap no_swap"
@@ -67,20 +67,20 @@ check_eq "the metadata device untouched" \
 check "good pool table with features" pool_create pool commit_period 500 no_swap
 check_eq "pool features read back" "$(dmsetup table pool | cut -d' ' -f6-)" "3 commit_period 500 no_swap"
 check_eq "and in the status" "$(dmsetup status pool | cut -d' ' -f14-)" "3 commit_period 500 no_swap"
-bad_table "pool: a second pool on the same metadata" "tesseract-pool: .*in use" \
+bad_table "pool: a second pool on the same metadata" "tesseract-pool: .*Metadata device is in use by another pool" \
 	"0 $plen tesseract-pool /dev/ubdd /dev/ubdc"
 check_eq "one pool" "$(cat /sys/kernel/tesseract/pools)" 1
 
 # --- pool messages -----------------------------------------------------------
 check "create_disk 1" pool_msg create_disk 1
 check "create_disk 16777215 (the largest id)" pool_msg create_disk 16777215
-bad_msg pool "create_disk of an id that exists" "create_disk" create_disk 1
-bad_msg pool "create_disk of 2^24" "create_disk" create_disk 16777216
-bad_msg pool "create_disk of -1" "create_disk" create_disk -1
-bad_msg pool "create_disk of x" "create_disk" create_disk x
-bad_msg pool "create_disk without an id" "create_disk" create_disk
-bad_msg pool "create_disk with two ids" "create_disk" create_disk 2 3
-bad_msg pool "delete_disk of an unknown id" "delete_disk" delete_disk 2
+bad_msg pool "create_disk of an id that exists" "create_disk 1: the disk exists" create_disk 1
+bad_msg pool "create_disk of 2^24" "create_disk takes a disk id" create_disk 16777216
+bad_msg pool "create_disk of -1" "create_disk takes a disk id" create_disk -1
+bad_msg pool "create_disk of x" "create_disk takes a disk id" create_disk x
+bad_msg pool "create_disk without an id" "create_disk takes a disk id" create_disk
+bad_msg pool "create_disk with two ids" "create_disk takes a disk id" create_disk 2 3
+bad_msg pool "delete_disk of an unknown id" "delete_disk 2: no such disk" delete_disk 2
 bad_msg pool "unknown pool message" "message \"frobnicate\": unknown message" frobnicate
 bad_msg pool "a disk's message to the pool" "unknown message" copy_home
 check_eq "the pool has two disks" "$(pool_status_field 6)" 2
@@ -91,13 +91,13 @@ check_eq "the pool has one disk" "$(pool_status_field 6)" 1
 bad_table "disk: no arguments" "tesseract: .*Requires" "0 $size tesseract"
 bad_table "disk: pool only" "tesseract: .*Requires" "0 $size tesseract $P"
 bad_table "disk: no data device" "tesseract: .*Requires" "0 $size tesseract $P 1"
-bad_table "disk: missing pool device" "tesseract: .*pool" "0 $size tesseract /dev/nonexistent 1 /dev/ubda"
-bad_table "disk: the pool is no pool" "tesseract: .*pool" "0 $size tesseract /dev/ubdb 1 /dev/ubda"
-bad_table "disk: disk id x" "tesseract: .*disk id" "0 $size tesseract $P x /dev/ubda"
-bad_table "disk: disk id -1" "tesseract: .*disk id" "0 $size tesseract $P -1 /dev/ubda"
-bad_table "disk: disk id 2^24" "tesseract: .*disk id" "0 $size tesseract $P 16777216 /dev/ubda"
-bad_table "disk: unknown disk id" "tesseract: .*disk id" "0 $size tesseract $P 2 /dev/ubda"
-bad_table "disk: a deleted disk id" "tesseract: .*disk id" "0 $size tesseract $P 16777215 /dev/ubda"
+bad_table "disk: missing pool device" "tesseract: .*Error opening pool device" "0 $size tesseract /dev/nonexistent 1 /dev/ubda"
+bad_table "disk: the pool is no pool" "tesseract: .*Pool device is not a tesseract-pool" "0 $size tesseract /dev/ubdb 1 /dev/ubda"
+bad_table "disk: disk id x" "tesseract: .*Invalid disk id" "0 $size tesseract $P x /dev/ubda"
+bad_table "disk: disk id -1" "tesseract: .*Invalid disk id" "0 $size tesseract $P -1 /dev/ubda"
+bad_table "disk: disk id 2^24" "tesseract: .*Invalid disk id" "0 $size tesseract $P 16777216 /dev/ubda"
+bad_table "disk: unknown disk id" "tesseract: .*No such disk id" "0 $size tesseract $P 2 /dev/ubda"
+bad_table "disk: a deleted disk id" "tesseract: .*No such disk id" "0 $size tesseract $P 16777215 /dev/ubda"
 bad_table "disk: missing data device" "Error opening data device" "0 $size tesseract $P 1 /dev/nonexistent"
 bad_table "disk: unknown feature" "tesseract: .*Invalid feature argument" "0 $size tesseract $P 1 /dev/ubda 1 frobnicate"
 bad_table "disk: a pool's feature" "tesseract: .*Invalid feature argument" "0 $size tesseract $P 1 /dev/ubda 1 no_swap"
@@ -112,9 +112,9 @@ bad_table "disk: feature count that wraps" "tesseract: .*Invalid number of featu
 	"0 $size tesseract $P 1 /dev/ubda 4294967297 no_reconcile"
 bad_table "disk: duplicate feature" "tesseract: .*Duplicate feature argument" \
 	"0 $size tesseract $P 1 /dev/ubda 2 no_reconcile no_reconcile"
-bad_table "disk: max_remapped without its value" "tesseract: .*max_remapped" \
+bad_table "disk: max_remapped without its value" "tesseract: .*Invalid feature argument value" \
 	"0 $size tesseract $P 1 /dev/ubda 1 max_remapped"
-bad_table "disk: max_remapped not a number" "tesseract: .*max_remapped" \
+bad_table "disk: max_remapped not a number" "tesseract: .*Invalid feature argument value" \
 	"0 $size tesseract $P 1 /dev/ubda 2 max_remapped many"
 bad_table "disk: data device is the disk's own name" "cannot open data device" \
 	"0 $size tesseract $P 1 /dev/mapper/bad"
@@ -135,7 +135,7 @@ kmsg_mark
 check_fails "refused: a second live table for disk 1" dmsetup create vm1 --table "$(disk_table 1 /dev/ubda)"
 check_kmsg "kernel says why: a second table" "Disk id is in use"
 check_eq "one target" "$(cat /sys/kernel/tesseract/targets)" 1
-bad_msg pool "delete_disk of a live disk" "delete_disk" delete_disk 1
+bad_msg pool "delete_disk of a live disk" "delete_disk 1: a table uses it" delete_disk 1
 check "vm0 still works" dd if=/dev/mapper/vm0 of=/dev/null bs=4k count=1 iflag=direct status=none
 
 # --- disk messages -----------------------------------------------------------

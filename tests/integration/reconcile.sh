@@ -41,6 +41,7 @@ check_eq "no swap-in caused by the write" "$(sw_field "$tess_out/w1.txt" pswpin)
 check_eq "no store read during the write" "$(sw_field "$tess_out/w1.txt" store_read)" 0
 check_eq "nothing written to the data device" "$(delta_data_wr)" 0
 check_eq "256 blocks remapped" "$(remapped)" 256
+check "commit" pool_msg commit
 check_eq "the pool counts 256 store blocks held by remaps" "$(pool_status_field 5)" 256
 check_eq "reconciled bytes" "$(status_field vm0 9)" $((256 * 4096))
 check "read back right (from the store)" "$SW" verify /dev/mapper/vm0 0 256 1

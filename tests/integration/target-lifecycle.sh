@@ -21,7 +21,7 @@ size=$(sectors /dev/ubda)
 kmsg_mark
 check "create vm0 (disk 1)" disk_create vm0 1 /dev/ubda
 dm=$(devno /dev/mapper/vm0)
-check_kmsg "verbose logs creation" "tesseract: $dm: created on $(devno /dev/ubda)"
+check_kmsg "verbose logs creation" "tesseract: $dm: disk 1 of pool $(devno /dev/mapper/pool) on $(devno /dev/ubda)"
 check_eq "sysfs counts the target" "$(cat /sys/kernel/tesseract/targets)" 1
 check_eq "the pool counts the disk" "$(pool_status_field 6)" 1
 check_eq "table reads back" "$(dmsetup table vm0)" \

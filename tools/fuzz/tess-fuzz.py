@@ -195,62 +195,82 @@ def devno_str(d):
 # --- what the module says ----------------------------------------------------
 #
 # The reasons a refusal must name, as regular expressions over its kernel
-# log (ti->error, which dm-table logs, or the module's DMERR).  An input
-# with several defects may be refused for any one of them: each prediction
-# lists all it has, and the log must name at least one.
+# log (ti->error, which dm-table logs, or the module's DMERR), and the
+# errno each comes with.  The checks run in the order the module makes
+# them, so each prediction names the first defect of its input.
 
 WHY = {
     # disk tables
-    "d_args": r"Requires <pool",
-    "d_pool": r"[Pp]ool device|not a tesseract pool|[Nn]ot a pool",
-    "d_id": r"[Ii]nvalid disk id",
-    "d_noid": r"[Nn]o such disk|[Uu]nknown disk|[Dd]isk id .*not",
-    "d_busy": r"Disk id is in use",
-    "data": r"Error opening data device",
-    "small": r"smaller than the target",
+    "d_args": (r"Requires <pool dev> <disk id> <data dev>", "EINVAL"),
+    "d_id": (r"Invalid disk id", "EINVAL"),
+    "d_pool": (r"Error opening pool device", "EINVAL"),
+    "d_notpool": (r"Pool device is not a tesseract-pool", "EINVAL"),
+    "d_noid": (r"No such disk id in the pool", "EINVAL"),
+    "d_busy": (r"Disk id is in use", "EINVAL"),
+    "data": (r"Error opening data device", "EINVAL"),
+    "small": (r"Data device is smaller than the target", "EINVAL"),
     # both
-    "nfeat": r"Invalid number of feature arguments",
-    "feat": r"Invalid feature argument",
-    "dup": r"Duplicate feature argument",
-    "trail": r"Unexpected arguments",
-    "maxrem": r"max_remapped",
+    "nfeat": (r"Invalid number of feature arguments", "EINVAL"),
+    "feat": (r"Invalid feature argument$|Invalid feature argument \(", "EINVAL"),
+    "val": (r"Invalid feature argument value", "EINVAL"),
+    "dup": (r"Duplicate feature argument", "EINVAL"),
+    "trail": (r"Unexpected arguments after the feature arguments", "EINVAL"),
     # pool tables
-    "p_args": r"Requires <metadata",
-    "p_meta": r"Error opening metadata device",
-    "p_store": r"Error opening store device",
-    "p_len": r"length",
-    "p_inuse": r"in use|another store",
-    "p_msmall": r"Metadata device too small",
-    "p_ssmall": r"store .*too small|Store too small",
-    "p_val": r"commit_period|low_water",
+    "p_args": (r"Requires <metadata dev> <store dev>", "EINVAL"),
+    "p_meta": (r"Error opening metadata device", "EINVAL"),
+    "p_store": (r"Error opening store device", "EINVAL"),
+    "p_same": (r"Metadata and store devices are the same", "EINVAL"),
+    "p_msmall": (r"Metadata device is too small", "EINVAL"),
+    "p_inuse_md": (r"Metadata device is in use by another pool", "EBUSY"),
+    "p_inuse": (r"Device is in use by another pool", "EBUSY"),
+    "p_ssmall": (r"store .*too small", "EINVAL"),
+    "p_len": (r"Pool length must be the store's", "EINVAL"),
     # pool messages
-    "pm_args": r"create_disk|delete_disk|commit",
-    "pm_id": r"disk id|create_disk|delete_disk",
-    "pm_exists": r"exists|create_disk",
-    "pm_noid": r"[Nn]o such disk|[Uu]nknown disk|delete_disk",
-    "pm_busy": r"in use|open|busy|delete_disk",
+    "pm_create": (r"create_disk takes a disk id", "EINVAL"),
+    "pm_delete": (r"delete_disk takes a disk id", "EINVAL"),
+    "pm_commit": (r"commit takes no arguments", "EINVAL"),
+    "pm_period": (r"set_commit_period takes milliseconds", "EINVAL"),
+    "pm_low": (r"set_low_water takes a number of blocks", "EINVAL"),
+    "pm_exists": (r"create_disk \d+: the disk exists", "EEXIST"),
+    "pm_noid": (r"delete_disk \d+: no such disk", "ENODATA"),
+    "pm_busy": (r"delete_disk \d+: a table uses it", "EBUSY"),
     # disk messages
-    "dm_args": r"takes no arguments",
-    "unknown": r"unknown message",
-    # superblocks (the "sb" phase)
-    "m_magic": r"Not tesseract metadata",
-    "m_damaged": r"Metadata superblock damaged",
-    "m_version": r"Unsupported metadata version",
-    "m_bs": r"Unsupported metadata or store block size",
-    "m_uuid": r"Metadata belongs to another store",
-    "m_size": r"Metadata is for a store of another size",
-    "m_nr": r"Metadata device smaller than its metadata",
-    "s_foreign": r"not a tesseract store",
-    "s_csum": r"store .*superblock checksum mismatch",
-    "s_version": r"store .*unsupported version",
-    "s_says": r"store .*superblock says",
+    "dm_reset": (r"reset_counters takes no arguments", "EINVAL"),
+    "dm_copy": (r"copy_home takes no arguments", "EINVAL"),
+    "unknown": (r"unknown message", "EINVAL"),
+    "empty": (r"device-mapper: ioctl: Empty message received", "EINVAL"),
+    "sector": (r"device-mapper: ioctl: Target message sector outside device", "EINVAL"),
+    # sysfs
+    "memcg": (r"memcg: ", "EINVAL"),
+    "verbose": (r"verbose: invalid value", "EINVAL"),
+    # superblocks (the "sb" phase): every refusal there is -EINVAL
+    "m_magic": (r"Not tesseract metadata", "EINVAL"),
+    "m_damaged": (r"Metadata superblock damaged", "EINVAL"),
+    "m_version": (r"Unsupported metadata version", "EINVAL"),
+    "m_bs": (r"Unsupported metadata or store block size", "EINVAL"),
+    "m_uuid": (r"Metadata belongs to another store", "EINVAL"),
+    "m_size": (r"Metadata is for a store of another size", "EINVAL"),
+    "m_nr": (r"Metadata device smaller than its metadata", "EINVAL"),
+    "m_new": (r"Store device is new but the metadata is not", "EINVAL"),
+    "s_foreign": (r"not a tesseract store", "EINVAL"),
+    "s_csum": (r"store .*superblock checksum mismatch", "EINVAL"),
+    "s_version": (r"store .*unsupported version", "EINVAL"),
+    "s_says": (r"store .*superblock says", "EINVAL"),
 }
-WHY_RE = {k: re.compile(v) for k, v in WHY.items()}
+WHY_RE = {k: re.compile(v[0], re.M) for k, v in WHY.items()}
+
+
+def refused(*why):
+    """A refusal for the first reason in @why (the rest are alternatives
+    a later check would give): the errnos and the reasons."""
+    return sorted({getattr(errno, WHY[w][1]) for w in why}), list(why)
+
 
 # Outcomes: expect 0 (accepted), a list of errnos (refused with one of
-# them), or None: not predicted (the grammar leaves it open: an id written
-# "+1" or "010", a pool on the live pool's store); such an input is only
-# checked for a clean kernel log and -EINVAL if refused.
+# them), or None: not predicted (a disk on the live pool's own devices, a
+# pool on a device that is neither the scratch metadata nor the live
+# pool's); such an input is only checked for a clean kernel log and
+# -EINVAL if refused.
 EINVAL = [errno.EINVAL]
 
 # --- generators ----------------------------------------------------------------
@@ -292,14 +312,11 @@ def rand_word(rng):
     return rng.choice([b"%x", b"%p%p%p", b"..", b"/", b"/dev/", b";", b"\t\t"])
 
 
-def number(tok):
-    """A clean decimal (no sign, no leading zero): its value; "?" for a
-    number another parser could read differently; None for no number."""
-    if re.fullmatch(rb"0|[1-9][0-9]*", tok):
-        return int(tok)
-    if re.fullmatch(rb"\+?[0-9]+\n?|\+?0[xX][0-9a-fA-F]+\n?", tok):
-        return "?"
-    return None
+def number(tok, maximum):
+    """The module's numbers: decimal digits only, at most @maximum."""
+    if not re.fullmatch(rb"[0-9]+", tok) or int(tok) > maximum:
+        return None
+    return int(tok)
 
 
 class Env:
@@ -431,45 +448,38 @@ def feature_words(rng, flags, valued, values):
     return [str(cnt).encode()] + words
 
 
+U32_MAX = (1 << 32) - 1
+DISK_VALUED = {b"max_remapped": U32_MAX}
+POOL_VALUED_MAX = {b"commit_period": 3600000, b"low_water": U32_MAX}
+
+
 def parse_features(rest, flags, valued, max_count):
-    """Defects of the feature part @rest ([count, words...]), the features
-    as a dict, or None as the second value if not predictable."""
+    """tess_parse_features() on the words after the devices, @rest:
+    (the first defect or None, the features, the words left)."""
     if not rest:
-        return [], {}
-    cnt = rest[0]
-    if not re.fullmatch(rb"\d+", cnt) or int(cnt) > len(rest) - 1:
-        return ["nfeat"], {}
-    n = int(cnt)
-    why = ["nfeat"] if n > max_count else []
+        return None, {}, []
+    cnt = number(rest[0], max_count)
+    if cnt is None or cnt > len(rest) - 1:
+        return "nfeat", {}, []
     feats = {}
-    group = rest[1:1 + n]
-    i = 0
-    while i < len(group):
-        f = group[i].lower()
-        if f in feats:
-            why.append("dup")
-            break
-        if f in flags:
+    argv = rest[1:]
+    while cnt:
+        cnt -= 1
+        f = argv.pop(0).lower()
+        if f in flags or f in valued:
+            if f in feats:
+                return "dup", {}, []
             feats[f] = None
-        elif f in valued:
-            if i + 1 >= len(group):
-                why += ["nfeat", "feat", "p_val" if f != b"max_remapped" else "maxrem"]
-                break
-            v = number(group[i + 1])
-            if v == "?":
-                return why, None
-            if v is None or v >= 1 << 64:
-                why.append("p_val" if f != b"max_remapped" else "maxrem")
-                break
-            feats[f] = v
-            i += 1
+            if f in valued:
+                v = number(argv[0], valued[f]) if cnt else None
+                if v is None:
+                    return "val", {}, []
+                argv.pop(0)
+                cnt -= 1
+                feats[f] = v
         else:
-            why.append("feat")
-            break
-        i += 1
-    if len(rest) > 1 + n:
-        why.append("trail")
-    return why, feats
+            return "feat", {}, []
+    return None, feats, argv
 
 
 def canon_features(feats, order):
@@ -510,41 +520,45 @@ def gen_disk_table(rng, env, self_dev):
 
 
 def predict_disk_table(env, length, params, self_dev):
-    """(expect, reasons, canonical table or None)."""
+    """(expect, reasons, canonical table or None), in tess_ctr()'s order."""
     argv = dm_split(params)
     if len(argv) < 3:
-        return EINVAL, ["d_args"], None
-    why = []
-    either = False
+        return refused("d_args") + (None,)
+    v = number(argv[1], MAX_ID)
+    if v is None:
+        return refused("d_id") + (None,)
+    why, feats, left = parse_features(argv[3:], DISK_FLAGS, DISK_VALUED, 4)
+    if why:
+        return refused(why) + (None,)
+    if left:
+        return refused("trail") + (None,)
     pool = resolve_dev(env, argv[0], self_dev)
+    if pool is None:
+        return refused("d_pool") + (None,)
     if pool != env.pool_dev:
-        why.append("d_pool")
-    v = number(argv[1])
-    if v == "?":
-        either = True
-    elif v is None or v > MAX_ID:
-        why.append("d_id")
-    elif v not in env.disks:
-        why.append("d_noid")
-    elif v in env.live:
-        why.append("d_busy")
+        return refused("d_notpool") + (None,)
     data = resolve_dev(env, argv[2], self_dev)
     if data is None:
-        why.append("data")
-    elif data in (env.devno("/dev/ubdc"), env.devno("/dev/ubdd"), env.pool_dev):
-        either = True
-    elif length > env.size(data):
-        why.append("small")
-    fwhy, feats = parse_features(argv[3:], DISK_FLAGS, [b"max_remapped"], 4)
-    why += fwhy
-    if feats is None:
-        either = True
-    if why:
-        return EINVAL, why, None
-    if either:
+        return refused("data") + (None,)
+    if length > env.size(data):
+        return refused("small") + (None,)
+    if v in env.live:
+        return refused("d_busy") + (None,)
+    if v not in env.disks:
+        return refused("d_noid") + (None,)
+    if data in (env.devno("/dev/ubdc"), env.devno("/dev/ubdd"), env.pool_dev):
         return None, [], None
     canon = b"%s %d %s " % (devno_str(pool).encode(), v, devno_str(data).encode())
     return 0, [], canon + canon_features(feats, FEATURES)
+
+
+def pool_junk(rng, env, self_dev):
+    """A junk device token that names no device: a pool table on a real
+    one would format it."""
+    t = junk_dev(rng, env, self_dev)
+    if any(resolve_dev(env, w, self_dev) for w in dm_split(t)):
+        return b"/dev/nonexistent"
+    return t
 
 
 def gen_pool_table(rng, env, self_dev):
@@ -555,8 +569,8 @@ def gen_pool_table(rng, env, self_dev):
     meta = rng.choice([sm] * 5 + [env.devno("/dev/ubdd")] * 2 + [small, None, None])
     store = rng.choice([ss] * 6 + [env.devno("/dev/ubdc"), small, None, None])
     if r < 0.8:
-        words = [dev_tok(rng, env, meta) if meta else junk_dev(rng, env, self_dev),
-                 dev_tok(rng, env, store) if store else junk_dev(rng, env, self_dev)]
+        words = [dev_tok(rng, env, meta) if meta else pool_junk(rng, env, self_dev),
+                 dev_tok(rng, env, store) if store else pool_junk(rng, env, self_dev)]
         if rng.random() < 0.6:
             words += feature_words(rng, POOL_FLAGS, POOL_VALUED,
                                    [b"0", b"1", b"16", b"100", b"1000"])
@@ -566,6 +580,10 @@ def gen_pool_table(rng, env, self_dev):
         words = [rand_word(rng) for _ in range(rng.randrange(0, 5))]
         if words and rng.random() < 0.5:
             words[0] = dev_tok(rng, env, sm)
+        # Random words that name a device would name the store.
+        words = [w if i == 0 or not any(resolve_dev(env, t, self_dev)
+                                        for t in dm_split(w)) else b"x"
+                 for i, w in enumerate(words)]
     params = join_words(rng, words)
     argv = dm_split(params)
     size = env.size(ss) // 8 * 8
@@ -577,71 +595,68 @@ def gen_pool_table(rng, env, self_dev):
 
 
 def predict_pool_table(env, length, params, self_dev):
+    """The same for a pool table, in tess_pool_ctr()'s order."""
     argv = dm_split(params)
     if len(argv) < 2:
-        return EINVAL, ["p_args"], None
-    why, either = [], False
-    sm, ss = env.scratch["meta"], env.scratch["store"]
-    small = env.stacked[1]
-    meta = resolve_dev(env, argv[0], self_dev)
-    store = resolve_dev(env, argv[1], self_dev)
-    if meta is None:
-        why.append("p_meta")
-    elif meta == env.devno("/dev/ubdd"):
-        why.append("p_inuse")
-    elif meta == small:
-        why.append("p_msmall")
-    elif meta != sm:
-        either = True
-    if store is None:
-        why.append("p_store")
-    else:
-        if length != env.size(store) // 8 * 8:
-            why.append("p_len")
-        if store == small:
-            why.append("p_ssmall")
-        elif store == env.devno("/dev/ubdc"):
-            if meta == env.devno("/dev/ubdd"):
-                why.append("p_inuse")
-            else:
-                either = True
-        elif store != ss:
-            either = True
-        elif meta == store:
-            either = True
-    fwhy, feats = parse_features(argv[2:], POOL_FLAGS, POOL_VALUED, 5)
-    why += fwhy
-    if feats is None:
-        either = True
+        return refused("p_args") + (None,)
+    why, feats, left = parse_features(argv[2:], POOL_FLAGS, POOL_VALUED_MAX, 5)
     if why:
-        return EINVAL, why, None
-    if either:
+        return refused(why) + (None,)
+    if left:
+        return refused("trail") + (None,)
+    sm, ss = env.scratch["meta"], env.scratch["store"]
+    meta = resolve_dev(env, argv[0], self_dev)
+    if meta is None:
+        return refused("p_meta") + (None,)
+    store = resolve_dev(env, argv[1], self_dev)
+    if store is None:
+        return refused("p_store") + (None,)
+    if meta == store:
+        return refused("p_same") + (None,)
+    if env.size(meta) < 64 * 8:
+        return refused("p_msmall") + (None,)
+    if meta == env.devno("/dev/ubdd"):
+        return refused("p_inuse_md") + (None,)
+    if meta != sm:
+        return None, [], None       # formats whatever it is: not sent below
+    if store == env.devno("/dev/ubdc"):
+        return refused("p_inuse") + (None,)
+    if store != ss and env.size(store) >= 16 * 8:
         return None, [], None
+    if env.size(store) < 16 * 8:
+        return refused("p_ssmall") + (None,)
+    if length != env.size(store) // 8 * 8:
+        return refused("p_len") + (None,)
     canon = b"%s %s " % (devno_str(meta).encode(), devno_str(store).encode())
     return 0, [], canon + canon_features(feats, [b"commit_period", b"no_swap", b"low_water"])
 
 
-POOL_MSGS = [b"create_disk", b"delete_disk", b"commit"]
+POOL_MSGS = [b"create_disk", b"delete_disk", b"commit", b"set_commit_period",
+             b"set_low_water"]
 DISK_MSGS = [b"reset_counters", b"copy_home"]
 MSG_WORDS = [b"reset_counters", b"RESET_COUNTERS", b"Reset_Counters", b"reset",
              b"reset_counter", b"reset_counters\xa0", b"status", b"create_disk",
-             b"delete_disk", b"copy_home", b"copy-home", b"commit", b"0", b"-1",
-             b"help", b"set_memcg", b"create_disks", b"delete"]
+             b"Create_Disk", b"DELETE_DISK", b"delete_disk", b"copy_home",
+             b"COPY_HOME", b"copy-home", b"commit", b"0", b"-1", b"help",
+             b"set_memcg", b"create_disks", b"delete", b"set_low_water",
+             b"set_commit_period"]
 
 
 def gen_message(rng, env, to_pool):
     r = rng.random()
     if to_pool and r < 0.55:
         m = rng.choice(POOL_MSGS)
+        if rng.random() < 0.1:
+            m = m.upper()
         words = [m]
-        if m != b"commit" or rng.random() < 0.1:
+        if m.lower() in (b"create_disk", b"delete_disk") or rng.random() < 0.1:
             if rng.random() < 0.93:
                 words.append(id_token(rng, env) if rng.random() < 0.9 else rand_word(rng))
             if rng.random() < 0.05:
                 words.append(rand_word(rng))
-        # An id another parser could read differently would leave the
-        # disk set unknown: not sent.
-        words = [w for w in words if number(w) != "?"]
+        elif m.lower().startswith(b"set_") and rng.random() < 0.9:
+            words.append(rng.choice([b"0", b"1", b"500", b"3600000", b"3600001",
+                                     b"4294967295", b"4294967296", b"-1", b"x"]))
     elif not to_pool and r < 0.4:
         words = [rng.choice(DISK_MSGS if rng.random() < 0.8 else MSG_WORDS[:3])]
         if rng.random() < 0.1:
@@ -658,57 +673,54 @@ def gen_message(rng, env, to_pool):
     argv = dm_split(msg)
     if argv and argv[0].startswith(b"@"):  # dm core's own messages
         msg = b"x" + msg
-    if to_pool:
-        # The pool's ids must stay known: no message in another case, no
-        # id another parser reads differently.
-        argv = dm_split(msg)
-        if argv and argv[0].lower() in POOL_MSGS and argv[0] not in POOL_MSGS:
-            msg = b"x" + msg
-        if len(argv) > 1 and any(number(a) == "?" for a in argv[1:]):
-            msg = b"x" + msg
     sector = 0
     if rng.random() < 0.05:
         sector = rng.choice([1, 1000, 524288, 1 << 40])
     return msg, sector
 
 
+# tess_parse_message(): name (any case), argument count, argument.
+MSG_GRAMMAR = {
+    b"reset_counters": (False, None, "dm_reset"),
+    b"copy_home": (False, None, "dm_copy"),
+    b"create_disk": (True, MAX_ID, "pm_create"),
+    b"delete_disk": (True, MAX_ID, "pm_delete"),
+    b"commit": (True, None, "pm_commit"),
+    b"set_commit_period": (True, 3600000, "pm_period"),
+    b"set_low_water": (True, U32_MAX, "pm_low"),
+}
+
+
 def predict_message(env, msg, sector, size, to_pool):
     """(expect, reasons, what it changes: ("add"|"del", id) or None)."""
     argv = dm_split(msg)
     if not argv:
-        return EINVAL, ["@Empty message received"], None
+        return refused("empty") + (None,)
     if sector >= size:
-        return EINVAL, ["@Target message sector outside device"], None
-    w = argv[0]
-    if to_pool:
-        if w == b"commit":
-            return (0, [], None) if len(argv) == 1 else (EINVAL, ["pm_args"], None)
-        if w in (b"create_disk", b"delete_disk"):
-            if len(argv) != 2:
-                return EINVAL, ["pm_args"], None
-            v = number(argv[1])
-            if v is None or v == "?" or v > MAX_ID:
-                return EINVAL, ["pm_id"], None
-            if w == b"create_disk":
-                if v in env.disks:
-                    return [errno.EINVAL, errno.EEXIST], ["pm_exists"], None
-                return 0, [], ("add", v)
-            if v in env.live:
-                return [errno.EBUSY], ["pm_busy"], None
-            if v not in env.disks:
-                return [errno.EINVAL, errno.ENODATA, errno.ENOENT], ["pm_noid"], None
-            return 0, [], ("del", v)
-        if w.lower() in (b"set_commit_period", b"set_low_water"):
-            return None, [], None
-        return EINVAL, ["unknown"], None
-    lw = w.lower()
-    if lw == b"reset_counters" or w == b"copy_home":
-        if len(argv) == 1:
-            return 0, [], None
-        return EINVAL, ["dm_args"], None
-    if lw == b"copy_home":
-        return None, [], None
-    return EINVAL, ["unknown"], None
+        return refused("sector") + (None,)
+    g = MSG_GRAMMAR.get(argv[0].lower())
+    if g is None or g[0] != to_pool:
+        return refused("unknown") + (None,)
+    _, maximum, usage = g
+    if len(argv) != 1 + (maximum is not None):
+        return refused(usage) + (None,)
+    v = None
+    if maximum is not None:
+        v = number(argv[1], maximum)
+        if v is None:
+            return refused(usage) + (None,)
+    w = argv[0].lower()
+    if w == b"create_disk":
+        if v in env.disks:
+            return refused("pm_exists") + (None,)
+        return 0, [], ("add", v)
+    if w == b"delete_disk":
+        if v in env.live:
+            return refused("pm_busy") + (None,)
+        if v not in env.disks:
+            return refused("pm_noid") + (None,)
+        return 0, [], ("del", v)
+    return 0, [], None
 
 
 def gen_verbose(rng):
@@ -1037,33 +1049,43 @@ def msb_set(block, field, value, fix=True):
     return block
 
 
-def predict_msb(block, good, dev_blocks, store_sb):
-    """(expect, reasons) of the good store with metadata block 0 @block."""
-    if block == good:
-        return 0, []
-    if not any(block):
+def predict_sb(mb, sb, mdev, sdev):
+    """(expect, reasons) of a pool table on metadata whose block 0 is @mb,
+    on a device of @mdev blocks, and a store whose block 0 is @sb, of
+    @sdev blocks, in the order the pool checks them: the metadata
+    device's size, the store's superblock, then the metadata's."""
+    if mdev < 64:
+        return refused("p_msmall")
+    if sdev < 16:
+        return refused("p_ssmall")
+    _, version, magic, nr, bs, _, uuid = SSB.unpack_from(sb)
+    if magic != SSB_MAGIC:
+        if any(sb):
+            return refused("s_foreign")
+        return refused("m_new") if any(mb) else (None, [])
+    if SSB.unpack_from(sb)[0] != csum(sb, SSB_XOR):
+        return refused("s_csum")
+    if version != 2 or bs != 4096:
+        return refused("s_version")
+    if nr > sdev or nr < 16:
+        return refused("s_says")
+    if not any(mb):
         return None, []         # formats it anew, with the store's uuid
-    if msb_get(block, "magic") != MSB_MAGIC:
-        return EINVAL, ["m_magic"]
-    if msb_get(block, "blocknr") != 0 or \
-            msb_get(block, "csum") != csum(block, MSB_XOR):
-        return [errno.EIO], ["m_damaged"]
-    why = []
-    if msb_get(block, "version") != 1:
-        why.append("m_version")
-    if msb_get(block, "block_size") != 8 or msb_get(block, "store_block_size") != 8:
-        why.append("m_bs")
-    if msb_get(block, "uuid") != SSB.unpack_from(store_sb)[6]:
-        why.append("m_uuid")
-    if msb_get(block, "store_nr_blocks") != SSB.unpack_from(store_sb)[3]:
-        why.append("m_size")
-    if not 64 <= msb_get(block, "nr_blocks") <= dev_blocks:
-        why.append("m_nr")
-    if why:
-        return EINVAL, why
-    # Flags, trans_id, nr_disks: a superblock that checks out but says
-    # another thing than the trees; not predicted.
-    return None, []
+    if msb_get(mb, "magic") != MSB_MAGIC:
+        return refused("m_magic")
+    if msb_get(mb, "blocknr") != 0 or msb_get(mb, "csum") != csum(mb, MSB_XOR):
+        return refused("m_damaged")
+    if msb_get(mb, "version") != 1:
+        return refused("m_version")
+    if msb_get(mb, "block_size") != 8 or msb_get(mb, "store_block_size") != 8:
+        return refused("m_bs")
+    if msb_get(mb, "uuid") != uuid:
+        return refused("m_uuid")
+    if msb_get(mb, "store_nr_blocks") != nr:
+        return refused("m_size")
+    if not 64 <= msb_get(mb, "nr_blocks") <= mdev:
+        return refused("m_nr")
+    return "good", []
 
 
 def ssb_make(good, **kw):
@@ -1076,26 +1098,6 @@ def ssb_make(good, **kw):
     if kw.get("csum") is None:
         struct.pack_into("<I", block, 0, csum(block, SSB_XOR))
     return block
-
-
-def predict_ssb(block, good, dev_blocks):
-    if block == good:
-        return 0, []
-    _, version, magic, nr, bs, _, uuid = SSB.unpack_from(block)
-    if magic != SSB_MAGIC:
-        return (None, []) if not any(block) else (EINVAL, ["s_foreign"])
-    if SSB.unpack_from(block)[0] != csum(block, SSB_XOR):
-        return [errno.EIO], ["s_csum"]
-    if version != 2 or bs != 4096:
-        return EINVAL, ["s_version"]
-    if nr > dev_blocks or nr < 16:
-        return EINVAL, ["s_says"]
-    why = []
-    if uuid != SSB.unpack_from(good)[6]:
-        why.append("m_uuid")
-    if nr != SSB.unpack_from(good)[3]:
-        why.append("m_size")
-    return (EINVAL, why) if why else (None, [])
 
 
 def flip_bits(rng, block):
@@ -1145,14 +1147,17 @@ def run_sb(count, outdir):
                                   "input": "the checksum model of the %s superblock" % name,
                                   "expect": 0, "why": [], "errno": -1}) + "\n")
 
-    def attempt(rec, mblock, sblock, m=meta, s=store, length=sblocks * 8, pred=None):
+    def attempt(rec, mblock, sblock, m=meta, s=store, mdev=mblocks, sdev=sblocks):
         kmsg.mark(rec["id"])
-        exp, why = pred if pred else predict_msb(mblock, gm, mblocks, sblock) \
-            if sblock == gs else predict_ssb(sblock, gs, sblocks)
+        exp, why = predict_sb(mblock, sblock, mdev, sdev)
+        if exp == "good":
+            # Everything checks out: accepted if it is the pool's own
+            # superblocks, else (flags, counters changed) not predicted.
+            exp = 0 if (mblock, sblock) == (gm, gs) else None
         direct_io(meta, mblock)
         direct_io(store, sblock)
         rec.update(kind="superblock", expect=exp, why=why)
-        rec["errno"] = load(m, s, length)
+        rec["errno"] = load(m, s, sdev * 8)
         if rec["errno"] and (direct_io(meta) != mblock or direct_io(store) != sblock):
             rec["overwritten"] = True
         direct_io(meta, gm)
@@ -1211,8 +1216,7 @@ def run_sb(count, outdir):
             dm.load("tfzpart", n * 8, b"%s 0" % store.encode(), ttype=b"linear")
             dm.resume("tfzpart")
             rec["input"] = "store truncated to %d blocks" % n
-            attempt(rec, mb, sb, s=dm_path(dm, "tfzpart"), length=n * 8,
-                    pred=(EINVAL, ["p_ssmall"] if n < 16 else ["s_says"]))
+            attempt(rec, mb, sb, s=dm_path(dm, "tfzpart"), sdev=n)
             dm.remove("tfzpart")
         else:
             n = rng.choice([1, 8, 63, 64, mblocks // 2, mblocks - 1])
@@ -1220,9 +1224,7 @@ def run_sb(count, outdir):
             dm.load("tfzpart", n * 8, b"%s 0" % meta.encode(), ttype=b"linear")
             dm.resume("tfzpart")
             rec["input"] = "metadata device truncated to %d blocks" % n
-            attempt(rec, mb, sb, m=dm_path(dm, "tfzpart"),
-                    pred=([errno.EINVAL, errno.ENOSPC], ["p_msmall"]) if n < 64 else
-                    (EINVAL, ["m_nr"]))
+            attempt(rec, mb, sb, m=dm_path(dm, "tfzpart"), mdev=n)
             dm.remove("tfzpart")
     attempt({"id": "sb-0-good-again", "input": "the good superblocks again"}, gm, gs)
     dm.remove("tfzmeta")
@@ -1322,7 +1324,7 @@ def report(outdir):
                 point(kind, "refusals logged with their reason",
                       not names_a_reason(log, rec["why"]),
                       "%s: no kernel message naming %s (log: %s)" % (
-                          desc, " or ".join(WHY.get(w, w) for w in rec["why"]),
+                          desc, " or ".join(WHY[w][0] if w in WHY else w for w in rec["why"]),
                           log.strip()[-300:] or "nothing"))
             if rec.get("overwritten"):
                 point(kind, "refused devices left untouched", True,
