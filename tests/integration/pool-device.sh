@@ -50,8 +50,18 @@ check_kmsg "kernel says why: foreign metadata" "tesseract-pool: .*metadata"
 check_eq "the foreign block 0 left as it was" "$(block0 /dev/mapper/mA)" "$before"
 check_eq "and the store not formatted" "$(block0 /dev/mapper/stA)" "$zero_md5"
 
-# Zeroed: formatted, both of them.
+# Foreign data on the store, the metadata zeroed: refused, neither written.
 check "zero block 0 of mA" zero_block0 /dev/mapper/mA
+check "foreign data in block 0 of stA" dd if=/dev/urandom of=/dev/mapper/stA bs=4k count=1 oflag=direct status=none
+before=$(block0 /dev/mapper/stA)
+kmsg_mark
+check_fails "refused: a pool on a foreign store" on mA stA pool_create
+check_kmsg "kernel says why: foreign store" "not a tesseract store"
+check_eq "the foreign store left as it was" "$(block0 /dev/mapper/stA)" "$before"
+check_eq "and the metadata not formatted" "$(block0 /dev/mapper/mA)" "$zero_md5"
+check "zero block 0 of stA" zero_block0 /dev/mapper/stA
+
+# Zeroed: formatted, both of them.
 kmsg_mark
 check "a pool on zeroed metadata and store" on mA stA pool_create
 check_kmsg "the kernel says it formatted them" "formatted"
