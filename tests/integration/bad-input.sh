@@ -24,7 +24,7 @@ bad_msg() {
 	local dev=$1 desc=$2 why=$3
 	shift 3
 	kmsg_mark
-	check_fails "refused: $desc" dmsetup message "$dev" 0 "$@"
+	check_fails "refused: $desc" dmsetup message "$dev" 0 -- "$@"
 	check_kmsg "kernel says why: $desc" "$why"
 }
 
@@ -60,8 +60,9 @@ bad_table "pool: duplicate feature" "tesseract-pool: .*Duplicate feature argumen
 bad_table "pool: trailing arguments" "tesseract-pool: .*Unexpected arguments" \
 	"0 $plen tesseract-pool /dev/ubdd /dev/ubdc 0 extra"
 check_eq "no pool left behind" "$(cat /sys/kernel/tesseract/pools)" 0
-# Nothing above got as far as the metadata: block 0 is still zero.
-check_eq "the metadata device untouched" \
+# Every table above was refused: none may have formatted the metadata
+# (block 0 is still zero), a wrong length included.
+check_eq "refused pool tables left the metadata device unformatted" \
 	"$(dd if=/dev/ubdd bs=4k count=1 iflag=direct status=none | tr -d '\0' | wc -c)" 0
 
 check "good pool table with features" pool_create pool commit_period 500 no_swap
@@ -101,7 +102,10 @@ bad_table "disk: a deleted disk id" "tesseract: .*No such disk id" "0 $size tess
 bad_table "disk: missing data device" "Error opening data device" "0 $size tesseract $P 1 /dev/nonexistent"
 bad_table "disk: unknown feature" "tesseract: .*Invalid feature argument" "0 $size tesseract $P 1 /dev/ubda 1 frobnicate"
 bad_table "disk: a pool's feature" "tesseract: .*Invalid feature argument" "0 $size tesseract $P 1 /dev/ubda 1 no_swap"
+# At most 4: two flags and max_remapped with its value.
 bad_table "disk: feature count too large" "tesseract: .*Invalid number of feature arguments" \
+	"0 $size tesseract $P 1 /dev/ubda 5 no_discard_passdown no_reconcile max_remapped 1 x"
+bad_table "disk: an argument in the count is no feature" "tesseract: .*Invalid feature argument (" \
 	"0 $size tesseract $P 1 /dev/ubda 3 no_discard_passdown no_reconcile x"
 bad_table "disk: feature count beyond args" "tesseract: .*Invalid number of feature arguments" \
 	"0 $size tesseract $P 1 /dev/ubda 1"
