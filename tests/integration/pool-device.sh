@@ -72,12 +72,12 @@ check_eq "metadata blocks: the device's" "$(pool_status_field 2 | cut -d/ -f2)" 
 check_eq "no disk" "$(pool_status_field 6)" 0
 check "create_disk 1" pool_msg create_disk 1
 check "remove pool A" dmsetup remove pool
-mA_sb=$(block0 /dev/mapper/mA) stA_sb=$(block0 /dev/mapper/stA)
 kmsg_mark
 check "pool A again" on mA stA pool_create
 check_no_kmsg "not formatted again" "formatted"
 check_eq "it has disk 1" "$(pool_status_field 6)" 1
 check "remove pool A" dmsetup remove pool
+mA_sb=$(block0 /dev/mapper/mA) stA_sb=$(block0 /dev/mapper/stA)
 
 check "pool B, formatted" on mB stB pool_create
 check "create_disk 5 in B" pool_msg create_disk 5
@@ -137,8 +137,11 @@ kmsg_mark
 check_fails "refused: pool A with a damaged btree, or its disk" on mA stA pool_and_disk
 check_kmsg "kernel says why: the node's checksum" "node_check failed\|checksum\|csum"
 check_fails "no disk table on damaged metadata" test -e /dev/mapper/vm0
+check_no_kmsg "the damage is not called a missing disk" "No such disk id"
 if [ -e /dev/mapper/pool ]; then
+	# A metadata error, not a missing disk: the pool must say so.
 	check_eq "the pool knows: needs_check" "$(pool_status_field 8)" needs_check
+	check_eq "and is read-only" "$(pool_status_field 7)" ro
 	check "remove the pool" dmsetup remove pool
 fi
 
