@@ -117,7 +117,105 @@ static void tess_alloc_saturation_test(struct kunit *test)
 	tess_alloc_destroy(a);
 }
 
+/*
+ * A put after commit keeps the block until the commit that began after it
+ * succeeded; one recorded during a commit waits for the next.
+ */
+static void tess_alloc_put_after_commit_test(struct kunit *test)
+{
+	struct tess_alloc *a = alloc_new(test, 1, 9);
+	u64 b[3];
+
+	KUNIT_ASSERT_EQ(test, tess_alloc_get(a, 3, b), 3U);
+	tess_alloc_put_after_commit(a, b[0]);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, b[0]), 1U);
+	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 1ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_nr_free(a), 5ULL);
+
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_begin(a), 1ULL);
+	/* During the commit: the next generation. */
+	tess_alloc_put_after_commit(a, b[1]);
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_end(a, true), 1ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, b[0]), 0U);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, b[1]), 1U);
+	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 1ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_nr_free(a), 6ULL);
+
+	/* The log head moved past b[0]: the next block is a new one. */
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_begin(a), 1ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_end(a, true), 1ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, b[1]), 0U);
+	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 0ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, b[2]), 1U);
+	tess_alloc_destroy(a);
+}
+
+/* A failed commit releases nothing; the next one that works does. */
+static void tess_alloc_failed_commit_test(struct kunit *test)
+{
+	struct tess_alloc *a = alloc_new(test, 1, 9);
+	u64 b[2];
+
+	KUNIT_ASSERT_EQ(test, tess_alloc_get(a, 2, b), 2U);
+	tess_alloc_put_after_commit(a, b[0]);
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_begin(a), 1ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_end(a, false), 0ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, b[0]), 1U);
+
+	/* Recorded after the failure: still waits for a commit of its own. */
+	tess_alloc_put_after_commit(a, b[1]);
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_begin(a), 1ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_end(a, true), 1ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, b[0]), 0U);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, b[1]), 1U);
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_begin(a), 1ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_end(a, true), 1ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, b[1]), 0U);
+	KUNIT_EXPECT_EQ(test, tess_alloc_nr_free(a), 8ULL);
+	tess_alloc_destroy(a);
+}
+
+/*
+ * Both kinds of reference: a block a swap entry and two remaps hold is
+ * free only once the entry is gone (at once) and both remaps' drops are
+ * committed (after); a block the metadata counts at open is not handed
+ * out.
+ */
+static void tess_alloc_both_kinds_test(struct kunit *test)
+{
+	struct tess_alloc *a = alloc_new(test, 1, 5);
+	u64 b, got[4];
+	unsigned int n;
+
+	KUNIT_ASSERT_EQ(test, tess_alloc_set_refs(a, 2, 3), 0);
+	KUNIT_EXPECT_EQ(test, tess_alloc_nr_free(a), 3ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_set_refs(a, 5, 1), -EINVAL);
+	n = tess_alloc_get(a, 4, got);
+	KUNIT_EXPECT_EQ(test, n, 3U);
+	while (n--)
+		KUNIT_EXPECT_NE(test, got[n], 2ULL);
+
+	KUNIT_ASSERT_EQ(test, tess_alloc_set_refs(a, 2, 0), 0);
+	b = got[0];
+	/* Swap entry (the allocation) + two remaps (held from the entry). */
+	KUNIT_ASSERT_EQ(test, tess_alloc_ref(a, b), 0);
+	KUNIT_ASSERT_EQ(test, tess_alloc_ref(a, b), 0);
+	tess_alloc_put_after_commit(a, b);		/* remap dropped */
+	KUNIT_EXPECT_FALSE(test, tess_alloc_put(a, b));	/* entry freed */
+	tess_alloc_commit_begin(a);
+	tess_alloc_put_after_commit(a, b);		/* other remap */
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_end(a, true), 0ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, b), 1U);
+	tess_alloc_commit_begin(a);
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_end(a, true), 1ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, b), 0U);
+	tess_alloc_destroy(a);
+}
+
 static struct kunit_case tess_alloc_cases[] = {
+	KUNIT_CASE(tess_alloc_put_after_commit_test),
+	KUNIT_CASE(tess_alloc_failed_commit_test),
+	KUNIT_CASE(tess_alloc_both_kinds_test),
 	KUNIT_CASE(tess_alloc_sequential_test),
 	KUNIT_CASE(tess_alloc_wraps_test),
 	KUNIT_CASE(tess_alloc_exhaustion_test),

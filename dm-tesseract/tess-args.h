@@ -3,8 +3,8 @@
  * dm-tesseract: parsing of table feature arguments and messages.
  *
  * Pure functions over argument vectors: no I/O, no locks, may be called
- * from any process context.  Kept apart from the target so that KUnit can
- * exercise them directly.
+ * from any process context.  Kept apart from the targets so that KUnit
+ * can exercise them directly.
  */
 #ifndef DM_TESSERACT_ARGS_H
 #define DM_TESSERACT_ARGS_H
@@ -12,14 +12,15 @@
 #include <linux/device-mapper.h>
 #include <linux/types.h>
 
-/* Optional table features: `<#feature args> <feature arg>*`. */
+/* Optional disk table features: `<#feature args> <feature arg>*`. */
 struct tess_features {
 	bool discard_passdown;	/* pass discards to the data device */
 	bool reconcile;		/* take swapped-out pages of guest writes */
+	u64 max_remapped;	/* cap on this disk's remaps; 0: none */
 };
 
-/* Largest number of feature arguments a table line can carry. */
-#define TESS_MAX_FEATURE_ARGS	2
+/* Largest number of feature arguments a disk table line can carry. */
+#define TESS_MAX_FEATURE_ARGS	4
 
 /* The features of a table line that gives none. */
 void tess_features_init(struct tess_features *f);
@@ -39,16 +40,46 @@ int tess_parse_features(struct dm_arg_set *as, struct tess_features *f,
 unsigned int tess_emit_features(const struct tess_features *f, char *result,
 				unsigned int maxlen, unsigned int sz);
 
+/* Pool table features. */
+#define TESS_DEFAULT_COMMIT_PERIOD	1000	/* ms */
+#define TESS_MAX_COMMIT_PERIOD		3600000	/* ms: an hour */
+#define TESS_MAX_POOL_FEATURE_ARGS	5
+
+struct tess_pool_features {
+	unsigned int commit_period;	/* ms; 0: commit on flush only */
+	bool commit_period_set;		/* given: printed back */
+	bool swap;			/* serve host swap (no no_swap) */
+	u64 low_water;			/* free store blocks; 0: the default */
+	bool low_water_set;
+};
+
+void tess_pool_features_init(struct tess_pool_features *f);
+int tess_parse_pool_features(struct dm_arg_set *as,
+			     struct tess_pool_features *f, char **error);
+unsigned int tess_emit_pool_features(const struct tess_pool_features *f,
+				     char *result, unsigned int maxlen,
+				     unsigned int sz);
+/* The default low-water mark for a store of @nr_blocks: 1/64, min 16. */
+u64 tess_default_low_water(u64 nr_blocks);
+
 /* The messages `dmsetup message <dev> 0 <msg>` accepts. */
 enum tess_msg {
-	TESS_MSG_RESET_COUNTERS,	/* reset_counters */
+	TESS_MSG_RESET_COUNTERS,	/* disk: reset_counters */
+	TESS_MSG_COPY_HOME,		/* disk: copy_home */
+	TESS_MSG_CREATE_DISK,		/* pool: create_disk <id> */
+	TESS_MSG_DELETE_DISK,		/* pool: delete_disk <id> */
+	TESS_MSG_COMMIT,		/* pool: commit */
+	TESS_MSG_SET_COMMIT_PERIOD,	/* pool: set_commit_period <ms> */
+	TESS_MSG_SET_LOW_WATER,		/* pool: set_low_water <blocks> */
 };
 
 /*
- * Recognise a message.  Returns 0 and sets *@msg, or -EINVAL with a static
- * explanation in *@error for an unknown word or a wrong argument count.
+ * Recognise a message of a disk (@pool false) or a pool.  Returns 0 and
+ * sets *@msg and, for messages with a number, *@arg; or -EINVAL with a
+ * static explanation in *@error for an unknown word, a wrong argument
+ * count or a bad number.
  */
-int tess_parse_message(unsigned int argc, char **argv, enum tess_msg *msg,
-		       const char **error);
+int tess_parse_message(unsigned int argc, char **argv, bool pool,
+		       enum tess_msg *msg, u64 *arg, const char **error);
 
 #endif /* DM_TESSERACT_ARGS_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit tests for the swap backend on a real store: the module must be
- * loaded with store= (tests/kunit-in-uml.sh does).  The swap core is not
+ * KUnit tests for the swap backend on a real store: a pool that serves
+ * swap must be resumed (tests/kunit-in-uml.sh creates one).  The swap core is not
  * involved: the suite plays its part on a swap type no swap area uses,
  * with folios it allocates, large ones included (User-Mode Linux has no
  * THP, so large anonymous folios never reach swap there).
@@ -65,7 +65,7 @@ static u64 stat(unsigned int which)
 static int tess_backend_test_init(struct kunit *test)
 {
 	if (!tess_backend_active()) {
-		KUNIT_FAIL(test, "dm-tesseract was loaded without store=");
+		KUNIT_FAIL(test, "no tesseract-pool serves swap");
 		return -ENODEV;
 	}
 	tess_swapon(TEST_TYPE, 1024);

@@ -12,7 +12,9 @@
  * still has a block replaces it.
  *
  * Each swap entry in the index holds one reference on the module, so the
- * module cannot be unloaded while the store holds swapped-out pages.
+ * module cannot be unloaded while the store holds swapped-out pages, and
+ * the bound pool cannot be unbound (tess_backend_unbind()): the store
+ * stays while entries need it.
  */
 #include <kunit/visibility.h>
 #include <linux/bio.h>
@@ -27,10 +29,19 @@
 
 #include "tess-backend.h"
 #include "tess-index.h"
+#include "tess-disk.h"
+#include "tess-pool.h"
 #include "tess-store.h"
-#include "tess-target.h"
 
+/*
+ * The bound pool and its store.  Written under tess_bind_lock held for
+ * write, only while the store holds no entry; store() reads them under it
+ * held for read; the other ops and the hook read them with READ_ONCE(),
+ * as an entry they hold keeps them bound.
+ */
+static struct tess_pool *tess_bound;
 static struct tess_store *tess_store;
+static DECLARE_RWSEM(tess_bind_lock);
 static struct tess_index tess_index;
 
 /* Memory cgroup the backend is restricted to; NULL: every page. */
@@ -84,8 +95,10 @@ static bool tess_forget(swp_entry_t e)
 
 	if (!tess_index_erase(&tess_index, e, &b))
 		return false;
-	tess_alloc_put(&tess_store->alloc, b);
-	atomic64_dec(&tess_stats[TESS_BE_PAGES]);
+	tess_alloc_put(&READ_ONCE(tess_store)->alloc, b);
+	/* The last one: an orphaned pool may go (before the module may). */
+	if (atomic64_dec_and_test(&tess_stats[TESS_BE_PAGES]))
+		tess_pool_swap_drained();
 	module_put(THIS_MODULE);
 	return true;
 }
@@ -104,26 +117,27 @@ static void tess_forget_folio(struct folio *folio)
  */
 static int tess_assign(struct folio *folio, long i)
 {
+	struct tess_alloc *a = &tess_store->alloc;
 	bool had_old;
 	u64 b, old;
 	int r;
 
-	if (!tess_alloc_get(&tess_store->alloc, 1, &b))
+	if (!tess_alloc_get(a, 1, &b))
 		return -ENOSPC;
 	if (!try_module_get(THIS_MODULE)) {
-		tess_alloc_put(&tess_store->alloc, b);
+		tess_alloc_put(a, b);
 		return -ENODEV;
 	}
 	r = tess_index_store(&tess_index, tess_entry(folio, i), b, GFP_NOIO,
 			     &old, &had_old);
 	if (r) {
-		tess_alloc_put(&tess_store->alloc, b);
+		tess_alloc_put(a, b);
 		module_put(THIS_MODULE);
 		return r;
 	}
 	if (had_old) {
 		/* The entry already held a reference. */
-		tess_alloc_put(&tess_store->alloc, old);
+		tess_alloc_put(a, old);
 		module_put(THIS_MODULE);
 	} else {
 		atomic64_inc(&tess_stats[TESS_BE_PAGES]);
@@ -161,7 +175,7 @@ static struct bio *tess_folio_bios(struct folio *folio, blk_opf_t opf)
 						tess_entry(folio, i), &b));
 		if (!bio || b != prev + 1 ||
 		    !bio_add_page(bio, folio_page(folio, i), PAGE_SIZE, 0)) {
-			bio = blk_next_bio(bio, tess_store->bdev,
+			bio = blk_next_bio(bio, READ_ONCE(tess_store)->bdev,
 					   min_t(long, nr - i, BIO_MAX_VECS),
 					   opf, GFP_NOIO);
 			bio->bi_iter.bi_sector = tess_store_sector(b);
@@ -183,6 +197,7 @@ static void tess_submit(struct bio *bio, bio_end_io_t end_io)
 {
 	atomic_inc(&tess_inflight);
 	bio->bi_end_io = end_io;
+	bio->bi_private = READ_ONCE(tess_store);
 	submit_bio(bio);
 }
 
@@ -196,6 +211,7 @@ static void tess_end_io(struct bio *bio)
 static void tess_write_end_io(struct bio *bio)
 {
 	struct folio *folio = bio_first_folio_all(bio);
+	struct tess_store *s = bio->bi_private;
 	long nr = folio_nr_pages(folio);
 
 	if (bio->bi_status) {
@@ -212,7 +228,7 @@ static void tess_write_end_io(struct bio *bio)
 		atomic64_add(nr, &tess_stats[TESS_BE_FAILED]);
 	} else {
 		atomic64_add(nr, &tess_stats[TESS_BE_STORED]);
-		atomic64_add(nr * PAGE_SIZE, &tess_store->bytes_written);
+		atomic64_add(nr * PAGE_SIZE, &s->bytes_written);
 	}
 	folio_end_writeback(folio);
 	tess_end_io(bio);
@@ -225,7 +241,13 @@ VISIBLE_IF_KUNIT bool tess_store_folio(struct folio *folio, struct writeback_con
 
 	if (!tess_index_has_type(&tess_index, swp_type(folio->swap)))
 		return false;
-	if (!tess_wants(folio) || tess_store_failing())
+	down_read(&tess_bind_lock);
+	if (!tess_bound) {
+		up_read(&tess_bind_lock);
+		return false;
+	}
+	if (!tess_pool_takes_swap(tess_bound) || !tess_wants(folio) ||
+	    tess_store_failing())
 		goto decline;
 
 	for (i = 0; i < nr; i++)
@@ -237,18 +259,21 @@ VISIBLE_IF_KUNIT bool tess_store_folio(struct folio *folio, struct writeback_con
 			      wbc_to_write_flags(wbc));
 	folio_unlock(folio);
 	tess_submit(bio, tess_write_end_io);
+	up_read(&tess_bind_lock);
 	return true;
 
 decline:
 	/* Older content of these entries in the store is stale now. */
 	tess_forget_folio(folio);
+	up_read(&tess_bind_lock);
 	atomic64_add(nr, &tess_stats[TESS_BE_DECLINED]);
 	return false;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_store_folio);
 
 /* A read of @folio from the store finished: unlock it, uptodate on success. */
-static void tess_read_done(struct folio *folio, blk_status_t status)
+static void tess_read_done(struct tess_store *s, struct folio *folio,
+			   blk_status_t status)
 {
 	long nr = folio_nr_pages(folio);
 
@@ -259,14 +284,15 @@ static void tess_read_done(struct folio *folio, blk_status_t status)
 	} else {
 		folio_mark_uptodate(folio);
 		atomic64_add(nr, &tess_stats[TESS_BE_LOADED]);
-		atomic64_add(nr * PAGE_SIZE, &tess_store->bytes_read);
+		atomic64_add(nr * PAGE_SIZE, &s->bytes_read);
 	}
 	folio_unlock(folio);
 }
 
 static void tess_read_end_io(struct bio *bio)
 {
-	tess_read_done(bio_first_folio_all(bio), bio->bi_status);
+	tess_read_done(bio->bi_private, bio_first_folio_all(bio),
+		       bio->bi_status);
 	tess_end_io(bio);
 }
 
@@ -281,7 +307,7 @@ VISIBLE_IF_KUNIT bool tess_load_folio(struct folio *folio)
 		/* Swap-in is order-0 while we are registered: a bug. */
 		WARN_ONCE(1, "tesseract: swap entry %lx only partly in the store\n",
 			  folio->swap.val);
-		tess_read_done(folio, BLK_STS_IOERR);
+		tess_read_done(READ_ONCE(tess_store), folio, BLK_STS_IOERR);
 		return true;
 	}
 	bio = tess_folio_bios(folio, REQ_OP_READ | REQ_SWAP);
@@ -289,7 +315,8 @@ VISIBLE_IF_KUNIT bool tess_load_folio(struct folio *folio)
 		tess_submit(bio, tess_read_end_io);
 	} else {
 		/* Off the swap cache the caller may free the folio on return. */
-		tess_read_done(folio, errno_to_blk_status(submit_bio_wait(bio)));
+		tess_read_done(READ_ONCE(tess_store), folio,
+			       errno_to_blk_status(submit_bio_wait(bio)));
 		bio_put(bio);
 	}
 	return true;
@@ -327,35 +354,96 @@ static const struct swap_backend_ops tess_backend_ops = {
 
 bool tess_backend_active(void)
 {
-	return tess_store;
+	return READ_ONCE(tess_bound);
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_backend_active);
 
-struct tess_store *tess_backend_store(void)
+struct tess_pool *tess_backend_bound(void)
 {
-	return tess_store;
+	return READ_ONCE(tess_bound);
 }
 
-bool tess_backend_hold(swp_entry_t e, u64 *block)
+u64 tess_backend_pages(void)
 {
+	return atomic64_read(&tess_stats[TESS_BE_PAGES]);
+}
+
+bool tess_backend_hold(struct tess_pool *pool, swp_entry_t e, u64 *block)
+{
+	struct tess_store *s = READ_ONCE(tess_store);
 	u64 b;
 
-	if (!tess_store || !tess_index_has_type(&tess_index, swp_type(e)))
+	if (READ_ONCE(tess_bound) != pool || !s ||
+	    !tess_index_has_type(&tess_index, swp_type(e)))
 		return false;
+	/* The caller keeps @e alive: its entry keeps the store bound. */
 	if (!tess_index_lookup(&tess_index, e, &b))
 		return false;
 	/* Leave room for the references of reads and copies. */
-	if (tess_alloc_refs(&tess_store->alloc, b) >= TESS_MAX_HOLDS)
+	if (tess_alloc_refs(&s->alloc, b) >= TESS_MAX_HOLDS)
 		return false;
-	if (tess_alloc_ref(&tess_store->alloc, b))
+	if (tess_alloc_ref(&s->alloc, b))
 		return false;
 	*block = b;
 	return true;
 }
 
-int tess_backend_init(struct tess_store *store)
+int tess_backend_bind(struct tess_pool *pool)
 {
-	tess_store = store;
+	int r = 0;
+
+	down_write(&tess_bind_lock);
+	if (!tess_bound) {
+		WRITE_ONCE(tess_store, tess_pool_store(pool));
+		WRITE_ONCE(tess_bound, pool);
+		DMINFO("swap backend: bound to the pool with store %pg",
+		       tess_store->bdev);
+	} else if (tess_bound != pool) {
+		r = -EBUSY;
+	}
+	up_write(&tess_bind_lock);
+	return r;
+}
+
+bool tess_backend_unbind(struct tess_pool *pool)
+{
+	down_write(&tess_bind_lock);
+	if (tess_bound != pool) {
+		up_write(&tess_bind_lock);
+		return true;
+	}
+	if (atomic64_read(&tess_stats[TESS_BE_PAGES])) {
+		up_write(&tess_bind_lock);
+		return false;
+	}
+	WRITE_ONCE(tess_bound, NULL);
+	WRITE_ONCE(tess_store, NULL);
+	up_write(&tess_bind_lock);
+	/* Completions of bios in flight still count the store's bytes. */
+	wait_var_event(&tess_inflight, !atomic_read(&tess_inflight));
+	return true;
+}
+
+void tess_backend_store_stats(u64 *vals)
+{
+	struct tess_store *s;
+
+	down_read(&tess_bind_lock);
+	s = tess_store;
+	if (s) {
+		vals[0] = tess_alloc_nr_blocks(&s->alloc);
+		vals[2] = tess_alloc_nr_free(&s->alloc);
+		vals[1] = vals[0] - vals[2];
+		vals[3] = atomic64_read(&s->bytes_written);
+		vals[4] = atomic64_read(&s->bytes_read);
+	} else {
+		memset(vals, 0, 5 * sizeof(*vals));
+	}
+	up_read(&tess_bind_lock);
+}
+
+int tess_backend_init(void)
+{
 	return swap_backend_register(&tess_backend_ops);
 }
 
@@ -365,7 +453,7 @@ void tess_backend_exit(void)
 	swap_backend_unregister(&tess_backend_ops);
 	wait_var_event(&tess_inflight, !atomic_read(&tess_inflight));
 	tess_backend_set_memcg("");
-	tess_store = NULL;
+	WARN_ON_ONCE(READ_ONCE(tess_bound));
 }
 
 void tess_backend_get_stats(u64 *vals)

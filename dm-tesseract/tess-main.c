@@ -2,8 +2,9 @@
 /*
  * dm-tesseract: module entry points and module parameters.
  *
- * Tesseract (VEE 2014) for Linux/KVM: a device-mapper target under each VM
- * disk.  See Documentation/dm-tesseract.rst.
+ * Tesseract (VEE 2014) for Linux/KVM: a "tesseract-pool" target that owns
+ * a store and its metadata, and a "tesseract" target under each VM disk.
+ * See Documentation/dm-tesseract.rst.
  */
 #include <linux/device-mapper.h>
 #include <linux/kernel.h>
@@ -11,18 +12,11 @@
 #include <linux/moduleparam.h>
 
 #include "tess-backend.h"
-#include "tess-store.h"
+#include "tess-disk.h"
+#include "tess-pool.h"
 #include "tess-sysfs.h"
-#include "tess-target.h"
 
 unsigned int tess_verbose;
-
-static char *store;
-module_param(store, charp, 0444);
-MODULE_PARM_DESC(store,
-		 "Block device that holds host-swapped VM pages; without it no swap backend is registered");
-
-static struct tess_store tess_the_store;
 
 static int verbose_set(const char *val, const struct kernel_param *kp)
 {
@@ -47,68 +41,51 @@ module_param_cb(verbose, &verbose_ops, &tess_verbose, 0644);
 MODULE_PARM_DESC(verbose,
 		 "Log table creation, removal and messages (0 or 1; default 0)");
 
-static bool tess_has_store(void)
-{
-	return store && *store;
-}
-
 /*
- * The swap backend is registered last, once nothing can fail: from then
- * on reclaim may put pages in the store, and only module exit, which
- * waits for the store to be empty, may take it away.
+ * The swap backend is registered first but takes no page until a pool
+ * that serves swap resumes and binds it; module exit comes only once no
+ * table is left and the store holds no page (each holds the module).
  */
 static int __init tess_init(void)
 {
-	struct tess_store *s = tess_has_store() ? &tess_the_store : NULL;
 	int r;
 
-	if (s) {
-		r = tess_store_open(s, store);
-		if (r)
-			return r;
+	r = tess_backend_init();
+	if (r) {
+		DMERR("cannot register the swap backend: %d", r);
+		return r;
 	}
-
-	r = tess_sysfs_init(s);
+	r = tess_sysfs_init();
 	if (r)
 		goto bad_sysfs;
-
-	r = tess_target_register();
+	r = tess_pool_register();
 	if (r)
-		goto bad_target;
-
-	if (s) {
-		r = tess_backend_init(s);
-		if (r) {
-			DMERR("store %s: cannot register the swap backend: %d",
-			      store, r);
-			goto bad_backend;
-		}
-	}
+		goto bad_pool;
+	r = tess_disk_register();
+	if (r)
+		goto bad_disk;
 	return 0;
 
-bad_backend:
-	tess_target_unregister();
-bad_target:
+bad_disk:
+	tess_pool_unregister();
+bad_pool:
 	tess_sysfs_exit();
 bad_sysfs:
-	if (s)
-		tess_store_close(s);
+	tess_backend_exit();
 	return r;
 }
 
 static void __exit tess_exit(void)
 {
-	if (tess_has_store())
-		tess_backend_exit();
-	tess_target_unregister();
+	tess_disk_unregister();
+	tess_pool_unregister();
 	tess_sysfs_exit();
-	if (tess_has_store())
-		tess_store_close(&tess_the_store);
+	tess_backend_exit();
 }
 
 module_init(tess_init);
 module_exit(tess_exit);
 
-MODULE_DESCRIPTION(DM_NAME " tesseract target: reconciles guest I/O and host swapping");
+MODULE_DESCRIPTION(DM_NAME " tesseract targets: reconcile guest I/O and host swapping");
 MODULE_AUTHOR("The Tesseract for Linux/KVM developers");
 MODULE_LICENSE("GPL");

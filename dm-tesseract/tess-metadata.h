@@ -55,6 +55,11 @@
  * first btree nodes), for "metadata device too small".
  */
 #define TESS_MD_MIN_BLOCKS	64
+/*
+ * Bytes kept for a space map root, as dm-thin and dm-clone keep them (the
+ * persistent-data headers leave this to their users).
+ */
+#define SPACE_MAP_ROOT_SIZE	128
 
 /*
  * Block 0 of the metadata device, little-endian.  @csum is the crc32c
@@ -166,5 +171,16 @@ struct tess_md_usage {
 };
 
 int tess_md_get_usage(struct tess_metadata *md, struct tess_md_usage *u);
+
+/*
+ * For KUnit, not for the pool: tess_md_open() on a device taken to have
+ * @dev_blocks blocks, and a close that does not commit (a crash, as far
+ * as the metadata device can tell).  Same context as the calls above.
+ */
+struct tess_metadata *tess_md_open_blocks(struct block_device *bdev,
+					  u64 dev_blocks, u64 store_nr_blocks,
+					  const u8 *store_uuid, bool *formatted,
+					  char **error);
+void tess_md_destroy(struct tess_metadata *md);
 
 #endif /* DM_TESSERACT_METADATA_H */

@@ -12,13 +12,24 @@
 #include <linux/wait_bit.h>
 
 #include "tess-backend.h"
+#include "tess-disk.h"
+#include "tess-pool.h"
 #include "tess-reconcile.h"
 #include "tess-store.h"
-#include "tess-target.h"
 
 static struct tess_alloc *tess_rc_alloc(struct tess_reconcile *rc)
 {
-	return &rc->store->alloc;
+	return &tess_pool_store(rc->pool)->alloc;
+}
+
+static struct block_device *tess_rc_store_bdev(struct tess_reconcile *rc)
+{
+	return tess_pool_store(rc->pool)->bdev;
+}
+
+static struct tess_remap *tess_rc_map(struct tess_reconcile *rc)
+{
+	return &rc->pd->map;
 }
 
 static u64 tess_block_of(sector_t sector)
@@ -26,22 +37,28 @@ static u64 tess_block_of(sector_t sector)
 	return sector >> (TESS_BLOCK_SHIFT - SECTOR_SHIFT);
 }
 
-/* Drop the remap of @disk if it still maps @store (any if @any). */
+/*
+ * Drop the remap of @disk if it still maps @store (any if @any): a dirty
+ * tombstone, its store block released after the commit that drops it.
+ */
 static bool tess_rc_drop(struct tess_reconcile *rc, u64 disk, u64 store,
 			 bool any)
 {
+	struct tess_pool_disk *pd = rc->pd;
 	unsigned long flags;
 	bool dropped = false;
 	u64 cur;
 
-	spin_lock_irqsave(&rc->lock, flags);
-	if (tess_remap_get(&rc->map, disk, &cur) && (any || cur == store)) {
-		tess_remap_clear(&rc->map, disk, &cur);
-		tess_alloc_put(tess_rc_alloc(rc), cur);
-		atomic64_dec(&rc->counters.remapped);
+	spin_lock_irqsave(&pd->lock, flags);
+	if (tess_remap_get(&pd->map, disk, &cur) && (any || cur == store)) {
+		tess_remap_drop(&pd->map, disk, &cur);
+		tess_alloc_put_after_commit(tess_rc_alloc(rc), cur);
+		atomic64_dec(&pd->remapped);
 		dropped = true;
 	}
-	spin_unlock_irqrestore(&rc->lock, flags);
+	spin_unlock_irqrestore(&pd->lock, flags);
+	if (dropped)
+		tess_pool_changed(rc->pool);
 	return dropped;
 }
 
@@ -59,6 +76,7 @@ static bool tess_rc_decline(struct tess_reconcile *rc,
 static bool tess_rc_remap(struct tess_reconcile *rc, sector_t sector,
 			  swp_entry_t e)
 {
+	struct tess_pool_disk *pd = rc->pd;
 	unsigned long flags;
 	u64 store, old;
 	bool had_old;
@@ -66,22 +84,29 @@ static bool tess_rc_remap(struct tess_reconcile *rc, sector_t sector,
 
 	if (sector + TESS_SECTORS_PER_BLOCK > rc->ti->len)
 		return tess_rc_decline(rc, TESS_DECLINE_RANGE);
-	if (!tess_backend_hold(e, &store))
+	if (rc->max_remapped &&
+	    atomic64_read(&pd->remapped) >= rc->max_remapped)
+		return tess_rc_decline(rc, TESS_DECLINE_CAP);
+	if (tess_pool_may_remap(rc->pool) != TESS_POOL_OK)
+		return tess_rc_decline(rc, TESS_DECLINE_POOL);
+	if (!tess_backend_hold(rc->pool, e, &store))
 		return tess_rc_decline(rc, TESS_DECLINE_NOT_STORED);
 
-	spin_lock_irqsave(&rc->lock, flags);
-	r = tess_remap_set(&rc->map, tess_block_of(sector), store,
+	spin_lock_irqsave(&pd->lock, flags);
+	r = tess_remap_set(&pd->map, tess_block_of(sector), store,
 			   GFP_NOWAIT | __GFP_NOWARN, &old, &had_old);
+	/* The metadata names the old block until the next commit. */
 	if (!r && had_old)
-		tess_alloc_put(tess_rc_alloc(rc), old);
+		tess_alloc_put_after_commit(tess_rc_alloc(rc), old);
 	else if (!r)
-		atomic64_inc(&rc->counters.remapped);
-	spin_unlock_irqrestore(&rc->lock, flags);
+		atomic64_inc(&pd->remapped);
+	spin_unlock_irqrestore(&pd->lock, flags);
 
 	if (r) {
 		tess_alloc_put(tess_rc_alloc(rc), store);
 		return tess_rc_decline(rc, TESS_DECLINE_NO_MEMORY);
 	}
+	tess_pool_changed(rc->pool);
 	atomic64_inc(&rc->counters.reconciled);
 	return true;
 }
@@ -116,7 +141,7 @@ static void tess_rc_hook_prepare(struct blk_dio_hook *hook, sector_t sector,
 	struct tess_reconcile *rc = container_of(hook, struct tess_reconcile,
 						 hook);
 
-	tess_remap_reserve(&rc->map, tess_block_of(sector), nr_pages,
+	tess_remap_reserve(tess_rc_map(rc), tess_block_of(sector), nr_pages,
 			   GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
 }
 
@@ -126,7 +151,7 @@ static void tess_rc_hook_finish(struct blk_dio_hook *hook, sector_t sector,
 	struct tess_reconcile *rc = container_of(hook, struct tess_reconcile,
 						 hook);
 
-	tess_remap_release(&rc->map, tess_block_of(sector), nr_pages);
+	tess_remap_release(tess_rc_map(rc), tess_block_of(sector), nr_pages);
 }
 
 /*
@@ -226,12 +251,11 @@ static void tess_copy_start(struct tess_copy *c)
 static void tess_copy_one(struct tess_reconcile *rc, struct tess_copy *c,
 			  sector_t from, sector_t to, sector_t nr)
 {
-	struct tess_target *tt = rc->ti->private;
 	struct dm_io_region src = {
-		.bdev = rc->store->bdev, .sector = from, .count = nr,
+		.bdev = tess_rc_store_bdev(rc), .sector = from, .count = nr,
 	};
 	struct dm_io_region dst = {
-		.bdev = tt->data_dev->bdev, .sector = to, .count = nr,
+		.bdev = rc->data_bdev, .sector = to, .count = nr,
 	};
 
 	atomic_inc(&c->pending);
@@ -248,13 +272,14 @@ static int tess_copy_wait(struct tess_copy *c)
 /* Before a write covers part of remapped block @disk: copy it home. */
 static int tess_rc_copy_back(struct tess_reconcile *rc, u64 disk)
 {
+	struct tess_pool_disk *pd = rc->pd;
 	struct tess_copy c;
 	unsigned long flags;
 	bool found;
 	u64 store;
 	int r;
 
-	if (!tess_remap_get(&rc->map, disk, &store))
+	if (!tess_remap_get(&pd->map, disk, &store))
 		return 0;
 	/*
 	 * A copy must not land after a write that went home before it: let
@@ -263,10 +288,10 @@ static int tess_rc_copy_back(struct tess_reconcile *rc, u64 disk)
 	 */
 	wait_var_event(&rc->dropping, !atomic_read(&rc->dropping));
 
-	spin_lock_irqsave(&rc->lock, flags);
-	found = tess_remap_get(&rc->map, disk, &store);
+	spin_lock_irqsave(&pd->lock, flags);
+	found = tess_remap_get(&pd->map, disk, &store);
 	r = found ? tess_alloc_ref(tess_rc_alloc(rc), store) : 0;
-	spin_unlock_irqrestore(&rc->lock, flags);
+	spin_unlock_irqrestore(&pd->lock, flags);
 	if (!found || r)
 		return r;
 
@@ -288,7 +313,7 @@ static bool tess_rc_partial(struct tess_reconcile *rc, u64 disk,
 	u64 store;
 
 	return (bs < start || bs + TESS_SECTORS_PER_BLOCK > end) &&
-	       tess_remap_get(&rc->map, disk, &store);
+	       tess_remap_get(tess_rc_map(rc), disk, &store);
 }
 
 /* Copy home the remapped blocks write @bio covers only in part. */
@@ -306,25 +331,17 @@ static int tess_rc_settle(struct tess_reconcile *rc, struct bio *bio)
 	return r;
 }
 
-/* Drop every remap, counting none as overwritten; process context. */
-static void tess_rc_drop_all(struct tess_reconcile *rc)
-{
-	unsigned long disk;
-	void *entry;
-
-	xa_for_each(&rc->map.map, disk, entry)
-		tess_rc_drop(rc, disk, 0, true);
-}
-
 /* Drop the remaps of the blocks [@first, @last]; any context. */
 static void tess_rc_drop_range(struct tess_reconcile *rc, u64 first, u64 last)
 {
-	unsigned long disk;
-	void *entry;
+	u64 disk = first, store;
 
-	xa_for_each_range(&rc->map.map, disk, entry, first, last)
+	while (disk <= last &&
+	       tess_remap_next(tess_rc_map(rc), &disk, last, &store)) {
 		if (tess_rc_drop(rc, disk, 0, true))
 			atomic64_inc(&rc->counters.overwritten);
+		disk++;
+	}
 }
 
 /* A write that drops remaps when it completes is done. */
@@ -357,7 +374,7 @@ static void tess_rc_settle_and_submit(struct tess_reconcile *rc,
 	}
 	if (io->drop)
 		atomic_inc(&rc->dropping);
-	if (tess_map_data(rc->ti->private, bio) == DM_MAPIO_REMAPPED)
+	if (tess_disk_map_data(rc->ti->private, bio) == DM_MAPIO_REMAPPED)
 		dm_submit_bio_remap(bio, NULL);
 }
 
@@ -397,8 +414,11 @@ static enum tess_rc_verdict tess_rc_over_remaps(struct tess_reconcile *rc,
 
 	if (bio_op(bio) != REQ_OP_WRITE && bio_op(bio) != REQ_OP_DISCARD)
 		return TESS_RC_MAP;
-	if (!bio_sectors(bio) || !tess_remap_any(&rc->map, first, last))
+	if (!bio_sectors(bio) || !tess_remap_any(tess_rc_map(rc), first, last))
 		return TESS_RC_MAP;
+	/* Its drop could not be made durable: the writer must know. */
+	if (tess_pool_get_mode(rc->pool) != TESS_POOL_RW)
+		return TESS_RC_KILL;
 
 	/* The blocks it covers whole: [ff, lf). */
 	ff = first + !!(start & (TESS_SECTORS_PER_BLOCK - 1));
@@ -427,13 +447,20 @@ static enum tess_rc_verdict tess_rc_over_remaps(struct tess_reconcile *rc,
 	return TESS_RC_DEFER;
 }
 
-enum tess_rc_verdict tess_rc_map_write(struct tess_reconcile *rc,
-				       struct bio *bio)
+void tess_rc_init_io(struct bio *bio)
 {
 	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
 
 	io->nr = 0;
 	io->drop = false;
+	io->fua = bio_op(bio) == REQ_OP_WRITE && (bio->bi_opf & REQ_FUA) &&
+		  bio_sectors(bio);
+	io->waited = false;
+}
+
+enum tess_rc_verdict tess_rc_map_write(struct tess_reconcile *rc,
+				       struct bio *bio)
+{
 	if (tess_rc_take_head(rc, bio))
 		return TESS_RC_TAKEN;
 	return tess_rc_over_remaps(rc, bio);
@@ -452,7 +479,7 @@ void tess_rc_queue(struct tess_reconcile *rc, struct bio *bio)
 	queue_work(rc->wq, &rc->work);
 }
 
-/* Take a reference on each store block of @e for the read; rc->lock held. */
+/* Take a reference on each store block of @e for the read; disk lock held. */
 static bool tess_rc_hold_extent(struct tess_reconcile *rc,
 				const struct tess_extent *e, struct tess_io *io)
 {
@@ -476,21 +503,20 @@ bool tess_rc_map_read(struct tess_reconcile *rc, struct bio *bio, int *r)
 	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
 	sector_t start = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
 	sector_t len = bio_sectors(bio);
+	struct tess_pool_disk *pd = rc->pd;
 	struct tess_extent e;
 	unsigned long flags;
 	bool held = true;
 
-	io->nr = 0;
-	io->drop = false;
-	if (!len || !tess_remap_any(&rc->map, tess_block_of(start),
+	if (!len || !tess_remap_any(&pd->map, tess_block_of(start),
 				    tess_block_of(start + len - 1)))
 		return false;
 
-	spin_lock_irqsave(&rc->lock, flags);
-	tess_remap_plan(&rc->map, start, len, &e, 1);
+	spin_lock_irqsave(&pd->lock, flags);
+	tess_remap_plan(&pd->map, start, len, &e, 1);
 	if (e.remapped)
 		held = tess_rc_hold_extent(rc, &e, io);
-	spin_unlock_irqrestore(&rc->lock, flags);
+	spin_unlock_irqrestore(&pd->lock, flags);
 
 	if (!held) {
 		*r = DM_MAPIO_REQUEUE;
@@ -501,7 +527,7 @@ bool tess_rc_map_read(struct tess_reconcile *rc, struct bio *bio, int *r)
 	if (!e.remapped)
 		return false;
 
-	bio_set_dev(bio, rc->store->bdev);
+	bio_set_dev(bio, tess_rc_store_bdev(rc));
 	bio_clear_polled(bio);	/* the store may not poll */
 	bio->bi_iter.bi_sector = e.store_sector;
 	atomic64_inc(&rc->counters.redirected);
@@ -530,56 +556,133 @@ void tess_rc_end_io(struct tess_reconcile *rc, struct bio *bio,
 }
 
 /* Sectors planned at a time when copying home: bounds the map walk. */
-#define TESS_WRITE_BACK_WINDOW	2048
+#define TESS_COPY_HOME_WINDOW	2048
 
 /*
- * Copy every remapped block home, then drop all remaps; if any copy
- * failed, keep them all (reads stay right) and say so.  No I/O and no
- * hook call may run.
+ * Copy the remaps of the window at block @disk home, recording in @copied
+ * each disk block and the store block its copy reads.  Returns the first
+ * block after the window.
  */
-static void tess_rc_write_back(struct tess_reconcile *rc)
+static u64 tess_rc_copy_window(struct tess_reconcile *rc, struct tess_copy *c,
+			       struct xarray *copied, u64 disk, int *r)
 {
-	const char *name = dm_table_device_name(rc->ti->table);
-	struct tess_target *tt = rc->ti->private;
-	unsigned long disk = 0;
+	sector_t start = (sector_t)disk * TESS_SECTORS_PER_BLOCK;
 	struct tess_extent ext[16];
 	unsigned int i, n;
-	struct tess_copy c;
-	sector_t start;
-	u64 nr = atomic64_read(&rc->counters.remapped);
-	int r;
+	u64 b, nr;
+	void *old;
 
-	if (!nr)
-		return;
+	n = tess_remap_plan(tess_rc_map(rc), start,
+			    min_t(sector_t, rc->ti->len - start,
+				  TESS_COPY_HOME_WINDOW),
+			    ext, ARRAY_SIZE(ext));
+	for (i = 0; i < n; i++) {
+		if (!ext[i].remapped)
+			continue;
+		tess_copy_one(rc, c, ext[i].store_sector, ext[i].sector,
+			      ext[i].len);
+		nr = ext[i].len / TESS_SECTORS_PER_BLOCK;
+		for (b = 0; b < nr; b++) {
+			old = xa_store(copied, tess_block_of(ext[i].sector) + b,
+				       xa_mk_value(tess_block_of(ext[i].store_sector) + b),
+				       GFP_KERNEL);
+			if (xa_is_err(old))
+				*r = xa_err(old);
+		}
+	}
+	return tess_block_of(ext[n - 1].sector + ext[n - 1].len - 1) + 1;
+}
+
+/*
+ * Copy every remap home, flush, then drop those that still name the store
+ * block that was copied (a remap the hook replaced meanwhile stays).  The
+ * copies hold no references of their own: each copied block is held by
+ * its remap until this drops it, and writes over remaps wait behind the
+ * copy on the ordered worker.
+ */
+static int tess_rc_copy_all(struct tess_reconcile *rc, u64 *nr)
+{
+	const char *name = dm_table_device_name(rc->ti->table);
+	u64 disk = 0, store;
+	struct xarray copied;
+	struct tess_copy c;
+	unsigned long i;
+	void *e;
+	int r = 0;
+
+	xa_init(&copied);
 	tess_copy_start(&c);
-	while (xa_find(&rc->map.map, &disk, ULONG_MAX, XA_PRESENT)) {
-		start = (sector_t)disk * TESS_SECTORS_PER_BLOCK;
-		n = tess_remap_plan(&rc->map, start,
-				    min_t(sector_t, rc->ti->len - start,
-					  TESS_WRITE_BACK_WINDOW),
-				    ext, ARRAY_SIZE(ext));
-		for (i = 0; i < n; i++)
-			if (ext[i].remapped)
-				tess_copy_one(rc, &c, ext[i].store_sector,
-					      ext[i].sector, ext[i].len);
-		disk = tess_block_of(ext[n - 1].sector + ext[n - 1].len - 1) + 1;
+	while (tess_remap_next(tess_rc_map(rc), &disk, ULONG_MAX, &store)) {
+		disk = tess_rc_copy_window(rc, &c, &copied, disk, &r);
 		cond_resched();
 	}
-	r = tess_copy_wait(&c);
-	if (r) {
-		DMERR("%s: copying remapped blocks home failed (%d): %llu blocks stay remapped",
-		      name, r, nr);
-		return;
+	if (tess_copy_wait(&c) || r) {
+		DMERR("%s: copy_home: copying remapped blocks home failed (%d): they stay remapped",
+		      name, r ?: -EIO);
+		r = -EIO;
+	} else if (blkdev_issue_flush(rc->data_bdev)) {
+		DMERR("%s: copy_home: flushing the data device failed: blocks stay remapped",
+		      name);
+		r = -EIO;
 	}
-	r = blkdev_issue_flush(tt->data_dev->bdev);
-	if (r) {
-		DMERR("%s: flushing the data device failed (%d): %llu blocks stay remapped",
-		      name, r, nr);
-		return;
+	*nr = 0;
+	xa_for_each(&copied, i, e) {
+		if (!r && tess_rc_drop(rc, i, xa_to_value(e), false))
+			(*nr)++;
 	}
-	tess_rc_drop_all(rc);
-	if (tess_verbose)
-		DMINFO("%s: %llu remapped blocks copied home", name, nr);
+	xa_destroy(&copied);
+	return r;
+}
+
+struct tess_copy_home {
+	struct work_struct work;
+	struct tess_reconcile *rc;
+	struct completion done;
+	int r;
+};
+
+static void tess_rc_copy_home_work(struct work_struct *work)
+{
+	struct tess_copy_home *ch = container_of(work, struct tess_copy_home,
+						 work);
+	struct tess_reconcile *rc = ch->rc;
+	u64 nr = 0;
+
+	/* A copy must not land after a write that went home before it. */
+	wait_var_event(&rc->dropping, !atomic_read(&rc->dropping));
+	ch->r = tess_rc_copy_all(rc, &nr);
+	if (!ch->r)
+		ch->r = tess_pool_commit(rc->pool);
+	if (!ch->r && tess_verbose)
+		DMINFO("%s: copy_home: %llu remapped blocks copied home",
+		       dm_table_device_name(rc->ti->table), nr);
+	complete(&ch->done);
+}
+
+int tess_rc_copy_home(struct tess_reconcile *rc)
+{
+	struct tess_copy_home ch = { .rc = rc };
+
+	if (READ_ONCE(rc->state) == TESS_RC_SUSPENDED)
+		return -EBUSY;
+	if (tess_pool_get_mode(rc->pool) != TESS_POOL_RW) {
+		DMERR("%s: copy_home: the pool is read-only",
+		      dm_table_device_name(rc->ti->table));
+		return -EIO;
+	}
+	INIT_WORK_ONSTACK(&ch.work, tess_rc_copy_home_work);
+	init_completion(&ch.done);
+	/* Writes over remaps queue behind the copy on the ordered worker. */
+	atomic_inc(&rc->deferring);
+	/* Raise deferring before writes read it: tess_rc_over_remaps() pairs. */
+	smp_mb__after_atomic();
+	queue_work(rc->wq, &ch.work);
+	wait_for_completion(&ch.done);
+	destroy_work_on_stack(&ch.work);
+	atomic_dec(&rc->deferring);
+	/* Writes that queued meanwhile: the worker runs them after the copy. */
+	queue_work(rc->wq, &rc->work);
+	return ch.r;
 }
 
 /* Read by status at any time: one word, no lock. */
@@ -601,7 +704,7 @@ void tess_rc_start(struct tess_reconcile *rc, bool enabled)
 		tess_rc_set_state(rc, TESS_RC_OFF);
 		return;
 	}
-	if (!rc->store) {
+	if (tess_backend_bound() != rc->pool) {
 		tess_rc_set_state(rc, TESS_RC_NO_STORE);
 		return;
 	}
@@ -637,14 +740,18 @@ void tess_rc_stop(struct tess_reconcile *rc)
 {
 	tess_rc_unhook(rc);
 	flush_workqueue(rc->wq);
-	tess_rc_write_back(rc);
 }
 
 int tess_rc_init(struct tess_reconcile *rc, struct dm_target *ti,
+		 struct tess_pool *pool, struct tess_pool_disk *pd,
+		 struct block_device *data_bdev, u64 max_remapped,
 		 char **error)
 {
 	rc->ti = ti;
-	rc->store = tess_backend_store();
+	rc->pool = pool;
+	rc->pd = pd;
+	rc->data_bdev = data_bdev;
+	rc->max_remapped = max_remapped;
 	rc->hook.remap = tess_rc_hook_remap;
 	rc->hook.prepare = tess_rc_hook_prepare;
 	rc->hook.finish = tess_rc_hook_finish;
@@ -652,7 +759,6 @@ int tess_rc_init(struct tess_reconcile *rc, struct dm_target *ti,
 	spin_lock_init(&rc->lock);
 	atomic_set(&rc->dropping, 0);
 	atomic_set(&rc->deferring, 0);
-	tess_remap_init(&rc->map);
 	bio_list_init(&rc->deferred);
 	INIT_WORK(&rc->work, tess_rc_work);
 
@@ -673,15 +779,8 @@ int tess_rc_init(struct tess_reconcile *rc, struct dm_target *ti,
 
 void tess_rc_exit(struct tess_reconcile *rc)
 {
-	u64 lost = atomic64_read(&rc->counters.remapped);
-
-	if (lost)
-		DMERR("%s: %llu remapped blocks could not be copied home and are lost",
-		      dm_table_device_name(rc->ti->table), lost);
-	tess_rc_drop_all(rc);
 	dm_kcopyd_client_destroy(rc->kc);
 	destroy_workqueue(rc->wq);
-	tess_remap_destroy(&rc->map);
 }
 
 static const char * const tess_rc_state_names[] = {
@@ -691,6 +790,7 @@ static const char * const tess_rc_state_names[] = {
 	[TESS_RC_NO_STORE] = "no_store",
 	[TESS_RC_PARTIAL] = "partial_device",
 	[TESS_RC_HOOK_BUSY] = "hook_busy",
+	[TESS_RC_READ_ONLY] = "read_only",
 };
 
 unsigned int tess_rc_status(struct tess_reconcile *rc, char *result,
@@ -698,13 +798,17 @@ unsigned int tess_rc_status(struct tess_reconcile *rc, char *result,
 {
 	struct tess_rc_counters *c = &rc->counters;
 	s64 reconciled = atomic64_read(&c->reconciled);
+	enum tess_rc_state state = READ_ONCE(rc->state);
 	unsigned int i;
 
-	DMEMIT("%lld %lld %lld %lld %lld ", atomic64_read(&c->remapped),
+	if (state == TESS_RC_HOOKED &&
+	    tess_pool_get_mode(rc->pool) != TESS_POOL_RW)
+		state = TESS_RC_READ_ONLY;
+	DMEMIT("%lld %lld %lld %lld %lld ", atomic64_read(&rc->pd->remapped),
 	       reconciled, reconciled * TESS_BLOCK_SIZE,
 	       atomic64_read(&c->redirected), atomic64_read(&c->overwritten));
 	DMEMIT("%s %lld %lld %lld %lld %lld ",
-	       tess_rc_state_names[READ_ONCE(rc->state)],
+	       tess_rc_state_names[state],
 	       atomic64_read(&c->offered[BLK_DIO_SWAP_PTE]),
 	       atomic64_read(&c->taken[BLK_DIO_SWAP_PTE]),
 	       atomic64_read(&c->offered[BLK_DIO_SWAP_CACHE]),

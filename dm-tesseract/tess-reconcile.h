@@ -2,34 +2,38 @@
 /*
  * dm-tesseract: reconciliation of guest writes with host swap.
  *
- * While the target is live and the module has a store, it owns the
- * O_DIRECT write hook of its mapped device (mm-hooks 0002).  A page of a
- * guest write whose PTE holds a swap entry the store has is taken there:
- * the disk block is remapped onto the store block that already holds the
- * content, and neither the swap-in read nor the data write happens.
+ * While a disk table is live and its pool's store is the one the swap
+ * backend is bound to, the table owns the O_DIRECT write hook of its
+ * mapped device (mm-hooks 0002).  A page of a guest write whose PTE holds
+ * a swap entry the store has is taken there: the disk block is remapped
+ * onto the store block that already holds the content, and neither the
+ * swap-in read nor the data write happens.
  *
  * Afterwards, reads of remapped blocks are redirected to the store, split
  * at extent boundaries.  A write that covers whole remapped blocks goes
  * home and drops their remaps once it succeeded, so that until then they
  * read as before; one that covers part of a remapped block first has a
  * worker copy the block home.  A discard drops the remaps of the whole
- * blocks it covers.  Remaps live in memory only: when the target is
- * suspended (dmsetup suspend, reload, remove), every remapped block is
- * copied home and the remaps are dropped.
+ * blocks it covers.  Remaps live in the pool's per-disk map (tess-pool.h):
+ * each change is marked dirty there, and a dropped or replaced remap's
+ * store block is released only after the commit that drops it.  Suspend,
+ * reload and remove keep them; copy_home (tess_rc_copy_home()) copies them
+ * all home and drops them.
  *
- * Locking: @lock orders every change of the remap map with the store block
- * reference that each remap holds, and lets readers take their own
- * references on the blocks they read before a remap can go away.  It is
- * taken with interrupts off, inside the page-table lock (the hook), and
- * outside the xarray and allocator locks.  @deferred is also under @lock.
- * The hook cannot allocate there: before each run of pages it walks, it
- * reserves the run's slots of the map, sleeping (its ->prepare()), and
- * releases what it did not fill after (->finish()).
+ * Locking: the disk's lock (struct tess_pool_disk) orders every change of
+ * the remap map with the store block reference that each remap holds, and
+ * lets readers take their own references on the blocks they read before a
+ * remap can go away.  It is taken with interrupts off, inside the
+ * page-table lock (the hook), and outside the xarray and allocator locks.
+ * @lock guards @deferred.  The hook cannot allocate there: before each run
+ * of pages it walks, it reserves the run's slots of the map, sleeping (its
+ * ->prepare()), and releases what it did not fill after (->finish()).
  *
  * A copy home must not land after a write that went home before it: the
  * worker waits for @dropping to reach zero before copying, and a write
  * that would drop remaps goes through the worker while @deferring is not
  * zero (the two are read and raised in opposite orders, with barriers).
+ * copy_home runs on the same ordered worker, with @deferring raised.
  */
 #ifndef DM_TESSERACT_RECONCILE_H
 #define DM_TESSERACT_RECONCILE_H
@@ -43,19 +47,21 @@
 #include "tess-remap.h"
 
 struct dm_kcopyd_client;
-struct tess_store;
+struct tess_pool;
+struct tess_pool_disk;
 
 /* Why a page offered by the hook, or seen by the fallback, was declined. */
 enum tess_rc_decline {
 	TESS_DECLINE_NOT_STORED,	/* its entry is not in the store */
 	TESS_DECLINE_NO_MEMORY,		/* no room in the remap map */
 	TESS_DECLINE_RANGE,		/* beyond the end of the target */
+	TESS_DECLINE_CAP,		/* the disk has max_remapped remaps */
+	TESS_DECLINE_POOL,		/* pool below low water, or not rw */
 	TESS_DECLINE_NR
 };
 
 /* Counters, as tess_rc_status() reports them after the pass-through ones. */
 struct tess_rc_counters {
-	atomic64_t remapped;	/* blocks remapped now (not reset) */
 	atomic64_t reconciled;	/* pages of guest writes remapped, any way */
 	atomic64_t redirected;	/* reads (pieces of) sent to the store */
 	atomic64_t overwritten;	/* remaps dropped by writes and discards */
@@ -71,9 +77,10 @@ enum tess_rc_state {
 	TESS_RC_SUSPENDED,	/* not resumed */
 	TESS_RC_HOOKED,		/* owns the write hook: reconciling */
 	TESS_RC_OFF,		/* no_reconcile */
-	TESS_RC_NO_STORE,	/* the module has no store */
+	TESS_RC_NO_STORE,	/* the pool's store does not serve swap */
 	TESS_RC_PARTIAL,	/* the target does not span its device */
 	TESS_RC_HOOK_BUSY,	/* another owner holds the device's hook */
+	TESS_RC_READ_ONLY,	/* hooked, but the pool is read-only */
 };
 
 /* The O_DIRECT write hook offers pages, the store keeps 4 KiB blocks. */
@@ -81,15 +88,17 @@ static_assert(PAGE_SIZE == 1UL << TESS_BLOCK_SHIFT);
 
 struct tess_reconcile {
 	struct dm_target *ti;
-	struct tess_store *store;	/* NULL: the module has no store */
+	struct tess_pool *pool;
+	struct tess_pool_disk *pd;	/* the map, its lock, remapped */
+	struct block_device *data_bdev;
+	u64 max_remapped;		/* 0: no cap */
 	struct blk_dio_hook hook;
 	bool hooked;			/* hook registered (resume..suspend) */
 	enum tess_rc_state state;	/* set by tess_rc_start(), _stop() */
-	spinlock_t lock;		/* see above */
-	struct tess_remap map;
+	spinlock_t lock;		/* guards @deferred */
 	struct bio_list deferred;	/* writes and discards over remaps */
 	struct work_struct work;	/* serves @deferred, in order */
-	struct workqueue_struct *wq;
+	struct workqueue_struct *wq;	/* ordered: @work and copy_home */
 	atomic_t deferring;		/* queued, not yet submitted */
 	atomic_t dropping;		/* writes to drop remaps at end_io */
 	struct dm_kcopyd_client *kc;	/* copies remapped blocks home */
@@ -99,22 +108,35 @@ struct tess_reconcile {
 /*
  * Per-bio data.  A redirected read holds references on store blocks
  * [@block, @block + @nr); a write over remapped blocks drops the remaps of
- * disk blocks [@block, @block + @nr) once it succeeded (@drop).
+ * disk blocks [@block, @block + @nr) once it succeeded (@drop).  @fua:
+ * a write with data and REQ_FUA (known at map: a completed bio's iterator
+ * is spent), whose completion waits for a commit; @waited: it did.
  */
 struct tess_io {
 	u64 block;
 	unsigned int nr;
 	bool drop;
+	bool fua;
+	bool waited;
 };
 
-/* Constructor and destructor parts; process context. */
+/* Initialise @bio's per-bio data; from map(), first. */
+void tess_rc_init_io(struct bio *bio);
+
+/*
+ * Constructor and destructor parts; process context.  The map is @pd's,
+ * of @pool; copies go home to @data_bdev.
+ */
 int tess_rc_init(struct tess_reconcile *rc, struct dm_target *ti,
+		 struct tess_pool *pool, struct tess_pool_disk *pd,
+		 struct block_device *data_bdev, u64 max_remapped,
 		 char **error);
 void tess_rc_exit(struct tess_reconcile *rc);
 
 /*
- * Resume (and presuspend_undo): take the hook if @enabled, there is a
- * store and the target spans its device; the status says which.
+ * Resume (and presuspend_undo): take the hook if @enabled, the pool's
+ * store serves swap and the target spans its device; the status says
+ * which.
  */
 void tess_rc_start(struct tess_reconcile *rc, bool enabled);
 /*
@@ -125,16 +147,25 @@ void tess_rc_start(struct tess_reconcile *rc, bool enabled);
  */
 void tess_rc_unhook(struct tess_reconcile *rc);
 /*
- * Postsuspend: release the hook if still held, copy every remapped block
- * home and flush the data device.
+ * Postsuspend: release the hook if still held, let the worker finish.
+ * Remaps stay.
  */
 void tess_rc_stop(struct tess_reconcile *rc);
+
+/*
+ * The copy_home message: copy every remapped block home (dm-kcopyd, in
+ * disk order), flush the data device, drop the remaps, commit the pool.
+ * On any error the remaps stay (and read right): -EIO, logged.  Process
+ * context, may sleep long; the table must be resumed.
+ */
+int tess_rc_copy_home(struct tess_reconcile *rc);
 
 /* What map() does with a bio tess_rc_map_write() looked at. */
 enum tess_rc_verdict {
 	TESS_RC_MAP,	/* map it to the data device */
 	TESS_RC_TAKEN,	/* remapped: end it, no I/O */
 	TESS_RC_DEFER,	/* hand it to tess_rc_queue() */
+	TESS_RC_KILL,	/* over remaps in a read-only pool: -EIO */
 };
 
 /*

@@ -27,11 +27,104 @@ static void tess_remap_map_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 1ULL << 33, 5, GFP_NOWAIT,
 					     &old, &had_old), 0);
 	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 2ULL);
-	KUNIT_EXPECT_TRUE(test, tess_remap_clear(&rm, 7, &s));
+	KUNIT_EXPECT_TRUE(test, tess_remap_drop(&rm, 7, &s));
 	KUNIT_EXPECT_EQ(test, s, 71ULL);
-	KUNIT_EXPECT_FALSE(test, tess_remap_clear(&rm, 7, &s));
-	KUNIT_EXPECT_TRUE(test, tess_remap_clear(&rm, 1ULL << 33, &s));
+	KUNIT_EXPECT_FALSE(test, tess_remap_drop(&rm, 7, &s));
+	KUNIT_EXPECT_TRUE(test, tess_remap_drop(&rm, 1ULL << 33, &s));
 	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 0ULL);
+	tess_remap_destroy(&rm);
+}
+
+/*
+ * A dropped remap is a tombstone: get, any, next and plan do not see it,
+ * a new remap replaces it without handing back a block to release (the
+ * drop's caller put it after commit already).
+ */
+static void tess_remap_tombstone_test(struct kunit *test)
+{
+	struct tess_extent ext[2];
+	struct tess_remap rm;
+	bool had_old;
+	u64 s, old, b;
+
+	tess_remap_init(&rm);
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 3, 30, GFP_NOWAIT, &old,
+					     &had_old), 0);
+	KUNIT_ASSERT_TRUE(test, tess_remap_drop(&rm, 3, &s));
+	KUNIT_EXPECT_FALSE(test, tess_remap_get(&rm, 3, &s));
+	KUNIT_EXPECT_FALSE(test, tess_remap_any(&rm, 0, ULONG_MAX));
+	b = 0;
+	KUNIT_EXPECT_FALSE(test, tess_remap_next(&rm, &b, ULONG_MAX, &s));
+	KUNIT_EXPECT_EQ(test, tess_remap_plan(&rm, 0, 64, ext, 2), 1U);
+	KUNIT_EXPECT_FALSE(test, ext[0].remapped);
+	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 0ULL);
+	KUNIT_EXPECT_TRUE(test, tess_remap_dirty(&rm));
+
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 3, 31, GFP_NOWAIT, &old,
+					     &had_old), 0);
+	KUNIT_EXPECT_FALSE(test, had_old);
+	KUNIT_EXPECT_TRUE(test, tess_remap_get(&rm, 3, &s));
+	KUNIT_EXPECT_EQ(test, s, 31ULL);
+	b = 0;
+	KUNIT_EXPECT_TRUE(test, tess_remap_next(&rm, &b, ULONG_MAX, &s));
+	KUNIT_EXPECT_EQ(test, b, 3ULL);
+	tess_remap_destroy(&rm);
+}
+
+/*
+ * Changes are dirty until collected, in disk order; collecting erases
+ * tombstones and cleans live entries; loaded entries are clean.
+ */
+static void tess_remap_collect_test(struct kunit *test)
+{
+	struct tess_remap_change ch[4];
+	struct tess_remap rm;
+	bool had_old;
+	u64 s, old, pos = 0;
+
+	tess_remap_init(&rm);
+	KUNIT_ASSERT_EQ(test, tess_remap_load(&rm, 1, 10, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, tess_remap_load(&rm, 2, 20, GFP_KERNEL), 0);
+	KUNIT_EXPECT_FALSE(test, tess_remap_dirty(&rm));
+	KUNIT_EXPECT_EQ(test, tess_remap_collect(&rm, &pos, ch, 4), 0U);
+	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 2ULL);
+
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 9, 90, GFP_NOWAIT, &old,
+					     &had_old), 0);
+	KUNIT_ASSERT_TRUE(test, tess_remap_drop(&rm, 2, &s));
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 5, 50, GFP_NOWAIT, &old,
+					     &had_old), 0);
+	KUNIT_EXPECT_TRUE(test, tess_remap_dirty(&rm));
+
+	/* Two at a time: the position moves on. */
+	pos = 0;
+	KUNIT_ASSERT_EQ(test, tess_remap_collect(&rm, &pos, ch, 2), 2U);
+	KUNIT_EXPECT_EQ(test, ch[0].disk, 2ULL);
+	KUNIT_EXPECT_FALSE(test, ch[0].live);
+	KUNIT_EXPECT_EQ(test, ch[1].disk, 5ULL);
+	KUNIT_EXPECT_TRUE(test, ch[1].live);
+	KUNIT_EXPECT_EQ(test, ch[1].store, 50ULL);
+	KUNIT_ASSERT_EQ(test, tess_remap_collect(&rm, &pos, ch, 2), 1U);
+	KUNIT_EXPECT_EQ(test, ch[0].disk, 9ULL);
+	KUNIT_EXPECT_EQ(test, ch[0].store, 90ULL);
+	KUNIT_EXPECT_FALSE(test, tess_remap_dirty(&rm));
+	pos = 0;
+	KUNIT_EXPECT_EQ(test, tess_remap_collect(&rm, &pos, ch, 4), 0U);
+
+	/* The live ones stay, the tombstone is gone from the xarray. */
+	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 3ULL);
+	KUNIT_EXPECT_NULL(test, xa_load(&rm.map, 2));
+	KUNIT_EXPECT_TRUE(test, tess_remap_get(&rm, 1, &s));
+	KUNIT_EXPECT_EQ(test, s, 10ULL);
+
+	/* Changed again after collection: dirty again. */
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 5, 51, GFP_NOWAIT, &old,
+					     &had_old), 0);
+	KUNIT_EXPECT_TRUE(test, had_old);
+	KUNIT_EXPECT_EQ(test, old, 50ULL);
+	pos = 0;
+	KUNIT_ASSERT_EQ(test, tess_remap_collect(&rm, &pos, ch, 4), 1U);
+	KUNIT_EXPECT_EQ(test, ch[0].store, 51ULL);
 	tess_remap_destroy(&rm);
 }
 
@@ -52,7 +145,7 @@ static void tess_remap_any_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, tess_remap_any(&rm, 5, 15));
 	KUNIT_EXPECT_FALSE(test, tess_remap_any(&rm, 0, 9));
 	KUNIT_EXPECT_FALSE(test, tess_remap_any(&rm, 11, ULONG_MAX));
-	tess_remap_clear(&rm, 10, &old);
+	tess_remap_drop(&rm, 10, &old);
 	KUNIT_EXPECT_FALSE(test, tess_remap_any(&rm, 0, ULONG_MAX));
 	tess_remap_destroy(&rm);
 }
@@ -63,9 +156,10 @@ static void tess_remap_any_test(struct kunit *test)
  */
 static void tess_remap_reserve_test(struct kunit *test)
 {
+	struct tess_remap_change ch[4];
 	struct tess_remap rm;
 	bool had_old;
-	u64 s, old;
+	u64 s, old, pos = 0;
 
 	tess_remap_init(&rm);
 	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 102, 9, GFP_NOWAIT, &old,
@@ -81,9 +175,12 @@ static void tess_remap_reserve_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, had_old);
 	tess_remap_release(&rm, 100, 4);
 	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 2ULL);
-	KUNIT_EXPECT_TRUE(test, tess_remap_clear(&rm, 101, &s));
+	KUNIT_EXPECT_TRUE(test, tess_remap_get(&rm, 101, &s));
 	KUNIT_EXPECT_EQ(test, s, 5ULL);
-	KUNIT_EXPECT_TRUE(test, tess_remap_clear(&rm, 102, &s));
+	/* Dropped and collected, nothing is left: the slots were released. */
+	KUNIT_EXPECT_TRUE(test, tess_remap_drop(&rm, 101, &s));
+	KUNIT_EXPECT_TRUE(test, tess_remap_drop(&rm, 102, &s));
+	KUNIT_EXPECT_EQ(test, tess_remap_collect(&rm, &pos, ch, 4), 2U);
 	KUNIT_EXPECT_TRUE(test, xa_empty(&rm.map));
 	tess_remap_destroy(&rm);
 }
@@ -156,6 +253,8 @@ static void tess_remap_plan_test(struct kunit *test)
 
 static struct kunit_case tess_remap_cases[] = {
 	KUNIT_CASE(tess_remap_map_test),
+	KUNIT_CASE(tess_remap_tombstone_test),
+	KUNIT_CASE(tess_remap_collect_test),
 	KUNIT_CASE(tess_remap_any_test),
 	KUNIT_CASE(tess_remap_reserve_test),
 	KUNIT_CASE_PARAM(tess_remap_plan_test, plan_gen_params),

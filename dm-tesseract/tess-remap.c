@@ -7,7 +7,30 @@
 #include <linux/minmax.h>
 
 #include "tess-remap.h"
-#include "tess-xa.h"
+
+/* Entry values: store block << 1, bit 0 set for a tombstone. */
+#define TESS_REMAP_DIRTY	XA_MARK_0
+#define TESS_REMAP_LIVE		XA_MARK_1
+
+static void *tess_remap_live(u64 store)
+{
+	return xa_mk_value(store << 1);
+}
+
+static void *tess_remap_tombstone(u64 store)
+{
+	return xa_mk_value(store << 1 | 1);
+}
+
+static bool tess_remap_is_live(void *entry)
+{
+	return entry && xa_is_value(entry) && !(xa_to_value(entry) & 1);
+}
+
+static u64 tess_remap_store_of(void *entry)
+{
+	return xa_to_value(entry) >> 1;
+}
 
 void tess_remap_init(struct tess_remap *rm)
 {
@@ -17,7 +40,6 @@ EXPORT_SYMBOL_IF_KUNIT(tess_remap_init);
 
 void tess_remap_destroy(struct tess_remap *rm)
 {
-	WARN_ON_ONCE(!xa_empty(&rm->map));
 	xa_destroy(&rm->map);
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_destroy);
@@ -28,21 +50,60 @@ int tess_remap_set(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp,
 	unsigned long flags;
 	void *prev;
 
+	*had_old = false;
 	if (WARN_ON_ONCE(gfpflags_allow_blocking(gfp)))
 		return -EINVAL;
 	xa_lock_irqsave(&rm->map, flags);
-	prev = __xa_store(&rm->map, disk, xa_mk_value(store), gfp);
+	prev = __xa_store(&rm->map, disk, tess_remap_live(store), gfp);
+	if (!xa_is_err(prev)) {
+		__xa_set_mark(&rm->map, disk, TESS_REMAP_LIVE);
+		__xa_set_mark(&rm->map, disk, TESS_REMAP_DIRTY);
+	}
 	xa_unlock_irqrestore(&rm->map, flags);
-	*had_old = false;
 	if (xa_is_err(prev))
 		return xa_err(prev);
-	if (prev) {
-		*old = xa_to_value(prev);
+	if (tess_remap_is_live(prev)) {
+		*old = tess_remap_store_of(prev);
 		*had_old = true;
 	}
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_set);
+
+int tess_remap_load(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp)
+{
+	void *prev;
+
+	xa_lock_irq(&rm->map);
+	prev = __xa_store(&rm->map, disk, tess_remap_live(store), gfp);
+	if (!xa_is_err(prev))
+		__xa_set_mark(&rm->map, disk, TESS_REMAP_LIVE);
+	xa_unlock_irq(&rm->map);
+	return xa_err(prev);
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_remap_load);
+
+bool tess_remap_drop(struct tess_remap *rm, u64 disk, u64 *store)
+{
+	XA_STATE(xas, &rm->map, disk);
+	unsigned long flags;
+	bool live;
+	void *e;
+
+	xa_lock_irqsave(&rm->map, flags);
+	e = xas_load(&xas);
+	live = tess_remap_is_live(e);
+	if (live) {
+		*store = tess_remap_store_of(e);
+		/* The slot exists: storing into it allocates nothing. */
+		xas_store(&xas, tess_remap_tombstone(*store));
+		xas_clear_mark(&xas, TESS_REMAP_LIVE);
+		xas_set_mark(&xas, TESS_REMAP_DIRTY);
+	}
+	xa_unlock_irqrestore(&rm->map, flags);
+	return live;
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_remap_drop);
 
 void tess_remap_reserve(struct tess_remap *rm, u64 first, unsigned int nr,
 			gfp_t gfp)
@@ -66,23 +127,41 @@ EXPORT_SYMBOL_IF_KUNIT(tess_remap_release);
 
 bool tess_remap_get(struct tess_remap *rm, u64 disk, u64 *store)
 {
-	return tess_xa_load(&rm->map, disk, store);
+	void *e = xa_load(&rm->map, disk);
+
+	if (!tess_remap_is_live(e))
+		return false;
+	*store = tess_remap_store_of(e);
+	return true;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_get);
-
-bool tess_remap_clear(struct tess_remap *rm, u64 disk, u64 *store)
-{
-	return tess_xa_erase(&rm->map, disk, store);
-}
-EXPORT_SYMBOL_IF_KUNIT(tess_remap_clear);
 
 bool tess_remap_any(struct tess_remap *rm, u64 first, u64 last)
 {
 	unsigned long index = first;
 
-	return xa_find(&rm->map, &index, last, XA_PRESENT);
+	return xa_find(&rm->map, &index, last, TESS_REMAP_LIVE);
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_any);
+
+bool tess_remap_next(struct tess_remap *rm, u64 *disk, u64 last, u64 *store)
+{
+	unsigned long index = *disk;
+	void *e;
+
+	/* A mark can be seen a moment before the entry turns live. */
+	while ((e = xa_find(&rm->map, &index, last, TESS_REMAP_LIVE))) {
+		if (tess_remap_is_live(e)) {
+			*disk = index;
+			*store = tess_remap_store_of(e);
+			return true;
+		}
+		if (index++ == last)
+			break;
+	}
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_remap_next);
 
 u64 tess_remap_count(struct tess_remap *rm)
 {
@@ -91,13 +170,47 @@ u64 tess_remap_count(struct tess_remap *rm)
 	void *v;
 
 	rcu_read_lock();
-	xas_for_each(&xas, v, ULONG_MAX)
-		if (!xas_retry(&xas, v))
+	xas_for_each_marked(&xas, v, ULONG_MAX, TESS_REMAP_LIVE)
+		if (!xas_retry(&xas, v) && tess_remap_is_live(v))
 			n++;
 	rcu_read_unlock();
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_count);
+
+bool tess_remap_dirty(struct tess_remap *rm)
+{
+	return xa_marked(&rm->map, TESS_REMAP_DIRTY);
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_remap_dirty);
+
+unsigned int tess_remap_collect(struct tess_remap *rm, u64 *pos,
+				struct tess_remap_change *changes,
+				unsigned int max)
+{
+	XA_STATE(xas, &rm->map, *pos);
+	unsigned long flags;
+	unsigned int n = 0;
+	void *e;
+
+	xa_lock_irqsave(&rm->map, flags);
+	xas_for_each_marked(&xas, e, ULONG_MAX, TESS_REMAP_DIRTY) {
+		if (n == max)
+			break;
+		changes[n].disk = xas.xa_index;
+		changes[n].store = tess_remap_store_of(e);
+		changes[n].live = tess_remap_is_live(e);
+		if (changes[n].live)
+			xas_clear_mark(&xas, TESS_REMAP_DIRTY);
+		else
+			xas_store(&xas, NULL);
+		*pos = xas.xa_index + 1;
+		n++;
+	}
+	xa_unlock_irqrestore(&rm->map, flags);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_remap_collect);
 
 /* Where the piece of block @b at @offset sectors into it lives. */
 static bool tess_remap_where(struct tess_remap *rm, u64 b, sector_t offset,

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * dm-tesseract: the remap map of one VM disk, and extent planning.
+ * dm-tesseract: the in-core remap map of one VM disk, and extent planning.
  *
  * A remapped disk block holds guest data in a store block instead of its
  * home block on the data device.  The map is an xarray indexed by disk
- * block (4 KiB units) holding the store block; lookups are lock-free,
- * updates take the xarray's lock with interrupts off and never
- * sleep.  The map holds no reference on store blocks itself: its
- * users take and drop them with the allocator.
+ * block (4 KiB units).  An entry is either live (the block is remapped) or
+ * a tombstone (the remap was dropped in memory, its removal from the
+ * pool's btree is not written yet).  Every change marks its entry dirty;
+ * the pool's worker collects dirty entries (tess_remap_collect()) and
+ * writes them into the metadata, which erases the tombstones.  Entries
+ * loaded from the metadata (tess_remap_load()) are live and clean.
+ *
+ * Lookups (get, any, next, plan) see live entries only and are lock-free;
+ * updates take the xarray's lock with interrupts off and never sleep,
+ * except load.  The map holds no store block reference itself: its users
+ * take and drop them with the allocator, and a dropped or replaced remap's
+ * reference is put after the commit that drops it (tess-alloc.h).
  *
  * tess_remap_plan() splits a range of sectors into extents that each go
  * to one place: a run of home blocks to the data device, or a run of
@@ -24,21 +32,33 @@
 #define TESS_SECTORS_PER_BLOCK	(1 << (TESS_BLOCK_SHIFT - SECTOR_SHIFT))
 
 struct tess_remap {
-	struct xarray map;	/* disk block -> store block */
+	struct xarray map;	/* disk block -> store block or tombstone */
 };
 
 void tess_remap_init(struct tess_remap *rm);
-/* The map must be empty (its users dropped their references). */
+/* Forget every entry (they are in the metadata, or lost on purpose). */
 void tess_remap_destroy(struct tess_remap *rm);
 
 /*
- * Map disk block @disk to store block @store; any context, @gfp must not
- * block (GFP_NOWAIT, GFP_ATOMIC).  Returns 0, or -errno when the xarray
- * cannot allocate.  If @disk was mapped, *@old is its previous
- * store block and *@had_old is true: the caller releases it.
+ * Map disk block @disk to store block @store, dirty; any context, @gfp
+ * must not block (GFP_NOWAIT, GFP_ATOMIC).  Returns 0, or -errno when the
+ * xarray cannot allocate.  If @disk was remapped (live), *@old is its
+ * previous store block and *@had_old is true: the caller puts it after
+ * commit.  A tombstone it replaces holds no reference.
  */
 int tess_remap_set(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp,
 		   u64 *old, bool *had_old);
+/*
+ * Map @disk to @store as the metadata has it: live and clean.  Process
+ * context, may sleep with @gfp.  Returns 0 or -errno.
+ */
+int tess_remap_load(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp);
+/*
+ * Drop the remap of @disk: it becomes a dirty tombstone.  True and
+ * *@store if it was live (the caller puts @store after commit).  Any
+ * context.
+ */
+bool tess_remap_drop(struct tess_remap *rm, u64 disk, u64 *store);
 /*
  * Reserve the slots of disk blocks [@first, @first + @nr) that are empty,
  * so that tess_remap_set() there needs no allocation; process context, may
@@ -49,14 +69,36 @@ void tess_remap_reserve(struct tess_remap *rm, u64 first, unsigned int nr,
 			gfp_t gfp);
 /* Release the slots of [@first, @first + @nr) still reserved; any context. */
 void tess_remap_release(struct tess_remap *rm, u64 first, unsigned int nr);
-/* Look up @disk; any context. */
+/* Look up @disk (live only); any context. */
 bool tess_remap_get(struct tess_remap *rm, u64 disk, u64 *store);
-/* Unmap @disk; any context.  True and *@store if it was mapped. */
-bool tess_remap_clear(struct tess_remap *rm, u64 disk, u64 *store);
-/* Is any of disk blocks [@first, @last] mapped?  Any context. */
+/* Is any of disk blocks [@first, @last] remapped (live)?  Any context. */
 bool tess_remap_any(struct tess_remap *rm, u64 first, u64 last);
-/* Number of remapped blocks (walks the map). */
+/*
+ * The first live remap at or after *@disk and at most @last: true with
+ * *@disk and *@store set.  Any context.
+ */
+bool tess_remap_next(struct tess_remap *rm, u64 *disk, u64 last, u64 *store);
+/* Number of remapped (live) blocks; walks the map. */
 u64 tess_remap_count(struct tess_remap *rm);
+/* Has the map changes the metadata does not have yet?  Any context. */
+bool tess_remap_dirty(struct tess_remap *rm);
+
+/* A change for the metadata, as tess_remap_collect() hands it out. */
+struct tess_remap_change {
+	u64 disk;
+	u64 store;	/* live: the store block; tombstone: the last one */
+	bool live;	/* false: remove @disk's remap */
+};
+
+/*
+ * Collect up to @max dirty entries at or after *@pos into @changes, in
+ * disk block order: live ones become clean, tombstones are erased.  *@pos
+ * moves past the last one.  Returns how many.  Any context.  An entry
+ * changed again after this is dirty again, for the next collection.
+ */
+unsigned int tess_remap_collect(struct tess_remap *rm, u64 *pos,
+				struct tess_remap_change *changes,
+				unsigned int max);
 
 /* One piece of a planned I/O. */
 struct tess_extent {

@@ -2,8 +2,10 @@
 /*
  * dm-tesseract: the /sys/kernel/tesseract directory.
  *
- * Module-wide state, one value per file.  Per-device state is reported by
- * `dmsetup status`; see Documentation/dm-tesseract.rst.
+ * Module-wide state, one value per file: the number of disk and pool
+ * tables, and the swap backend and store of the pool that serves swap
+ * (zeroes when none).  Per-device state is reported by `dmsetup status`;
+ * see Documentation/dm-tesseract.rst.
  */
 #include <linux/device-mapper.h>
 #include <linux/kobject.h>
@@ -12,12 +14,11 @@
 #include <linux/sysfs.h>
 
 #include "tess-backend.h"
-#include "tess-store.h"
+#include "tess-disk.h"
+#include "tess-pool.h"
 #include "tess-sysfs.h"
-#include "tess-target.h"
 
 static struct kobject *tess_kobj;
-static struct tess_store *tess_sysfs_store;
 
 static ssize_t targets_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -27,8 +28,17 @@ static ssize_t targets_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute targets_attr = __ATTR_RO(targets);
 
+static ssize_t pools_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&tess_nr_pools));
+}
+
+static struct kobj_attribute pools_attr = __ATTR_RO(pools);
+
 static struct attribute *tess_attrs[] = {
 	&targets_attr.attr,
+	&pools_attr.attr,
 	NULL,
 };
 
@@ -65,26 +75,8 @@ static ssize_t memcg_store(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute memcg_attr = __ATTR_RW(memcg);
 
-/* Store counters, in the order of tess_store_attr_names. */
-enum {
-	TESS_ST_BLOCKS,
-	TESS_ST_USED,
-	TESS_ST_FREE,
-	TESS_ST_WRITTEN,
-	TESS_ST_READ,
-	TESS_ST_NR
-};
-
-static void tess_store_get_stats(u64 *vals)
-{
-	struct tess_store *s = tess_sysfs_store;
-
-	vals[TESS_ST_BLOCKS] = tess_alloc_nr_blocks(&s->alloc);
-	vals[TESS_ST_FREE] = tess_alloc_nr_free(&s->alloc);
-	vals[TESS_ST_USED] = vals[TESS_ST_BLOCKS] - vals[TESS_ST_FREE];
-	vals[TESS_ST_WRITTEN] = atomic64_read(&s->bytes_written);
-	vals[TESS_ST_READ] = atomic64_read(&s->bytes_read);
-}
+/* Store counters, in the order tess_backend_store_stats() fills them. */
+#define TESS_ST_NR	5
 
 static const char * const tess_backend_attr_names[TESS_BE_NR_STATS] = {
 	"stored", "loaded", "invalidated", "declined", "failed", "pages",
@@ -121,7 +113,7 @@ static_assert(TESS_BE_NR_STATS <= TESS_MAX_STATS && TESS_ST_NR <= TESS_MAX_STATS
 static struct tess_stat_dir tess_stat_dirs[] = {
 	{ "backend", tess_backend_attr_names, TESS_BE_NR_STATS,
 	  tess_backend_get_stats },
-	{ "store", tess_store_attr_names, TESS_ST_NR, tess_store_get_stats },
+	{ "store", tess_store_attr_names, TESS_ST_NR, tess_backend_store_stats },
 };
 
 static ssize_t tess_stat_show(struct kobject *kobj, struct kobj_attribute *a,
@@ -196,7 +188,7 @@ static int tess_stat_dirs_create(void)
 	return r;
 }
 
-int tess_sysfs_init(struct tess_store *store)
+int tess_sysfs_init(void)
 {
 	int r;
 
@@ -205,14 +197,14 @@ int tess_sysfs_init(struct tess_store *store)
 		return -ENOMEM;
 
 	r = sysfs_create_group(tess_kobj, &tess_group);
-	if (!r && store) {
-		tess_sysfs_store = store;
+	if (!r) {
 		r = tess_stat_dirs_create();
+		if (r)
+			sysfs_remove_group(tess_kobj, &tess_group);
 	}
 	if (r) {
 		kobject_put(tess_kobj);
 		tess_kobj = NULL;
-		tess_sysfs_store = NULL;
 	}
 	return r;
 }
@@ -223,5 +215,4 @@ void tess_sysfs_exit(void)
 	sysfs_remove_group(tess_kobj, &tess_group);
 	kobject_put(tess_kobj);
 	tess_kobj = NULL;
-	tess_sysfs_store = NULL;
 }

@@ -5,13 +5,11 @@
 #ifndef DM_TESSERACT_SYSFS_H
 #define DM_TESSERACT_SYSFS_H
 
-struct tess_store;
-
 /*
- * Create and remove /sys/kernel/tesseract; with a @store, also the
- * backend/ and store/ groups and the memcg tunable.  Process context.
+ * Create and remove /sys/kernel/tesseract: the table counts, the backend/
+ * and store/ groups and the memcg tunable.  Process context.
  */
-int tess_sysfs_init(struct tess_store *store);
+int tess_sysfs_init(void);
 void tess_sysfs_exit(void);
 
 #endif /* DM_TESSERACT_SYSFS_H */

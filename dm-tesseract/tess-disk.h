@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * dm-tesseract: the "tesseract" device-mapper target.
+ * dm-tesseract: the "tesseract" disk target, one per VM disk.
  */
-#ifndef DM_TESSERACT_TARGET_H
-#define DM_TESSERACT_TARGET_H
+#ifndef DM_TESSERACT_DISK_H
+#define DM_TESSERACT_DISK_H
 
 #include <linux/atomic.h>
 #include <linux/device-mapper.h>
@@ -13,8 +13,8 @@
 
 #define DM_MSG_PREFIX "tesseract"
 
-/* Module-wide state the target reports through sysfs. */
-extern atomic_t tess_nr_targets;	/* constructed, not yet destroyed */
+/* Module-wide state the targets report through sysfs. */
+extern atomic_t tess_nr_targets;	/* disk tables constructed, not destroyed */
 extern unsigned int tess_verbose;	/* module parameter "verbose" */
 
 /*
@@ -31,8 +31,12 @@ struct tess_counters {
 	atomic64_t write_sectors;
 };
 
-struct tess_target {
+struct tess_disk {
 	struct dm_target *ti;
+	struct dm_dev *pool_dev;
+	struct tess_pool *pool;		/* referenced */
+	struct tess_pool_disk *pd;	/* open */
+	u32 id;
 	struct dm_dev *data_dev;
 	struct tess_features features;
 	struct tess_counters counters;
@@ -41,11 +45,13 @@ struct tess_target {
 
 /*
  * Send @bio to the data device: returns DM_MAPIO_REMAPPED, or ends a
- * discard that is not passed down and returns DM_MAPIO_SUBMITTED.
+ * discard that is not passed down and returns DM_MAPIO_SUBMITTED.  Any
+ * context.
  */
-int tess_map_data(struct tess_target *tt, struct bio *bio);
+int tess_disk_map_data(struct tess_disk *td, struct bio *bio);
 
-int tess_target_register(void);
-void tess_target_unregister(void);
+/* Module init and exit. */
+int tess_disk_register(void);
+void tess_disk_unregister(void);
 
-#endif /* DM_TESSERACT_TARGET_H */
+#endif /* DM_TESSERACT_DISK_H */

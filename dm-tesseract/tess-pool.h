@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-tesseract: the "tesseract-pool" target and the pool object.
+ *
+ * Table: <metadata dev> <store dev> [<#feature args> <feature arg>*]
+ *
+ * A pool owns a store device (the blocks remapped disk blocks and, if it
+ * serves swap, swapped-out pages live in), its metadata device (the remap
+ * trees and the store space map, tess-metadata.h), the in-memory
+ * allocator of store blocks (every kind of reference) and a worker that
+ * writes the disks' changes into the metadata and commits.  The pool
+ * object outlives its tables, as dm-thin's: it is found again by the
+ * metadata device (a reload, or a new table after remove), and it stays,
+ * with its store open, while the store holds swapped-out pages (see
+ * tess_pool_put()).
+ *
+ * Each disk table ("tesseract", tess-disk.c) names the pool's mapped
+ * device and a disk id, and opens the pool's per-disk object (struct
+ * tess_pool_disk): the in-core remap map, loaded from the metadata at the
+ * first open, shared by the tables of one mapped device (a reload), and
+ * refused to any other mapped device while open.
+ *
+ * Commit (tess_pool_commit()), in this order: close the allocator's put
+ * generation; write every disk's dirty entries into the metadata; flush
+ * the store (the blocks new remaps name were written by swap-out); flush
+ * the data device of every disk whose dropped remaps this commit removes
+ * (an overwrite's data must be home before the drop is durable); commit
+ * the metadata; release the puts of the closed generation.  Flushes of a
+ * disk wait for a commit that began after they arrived, then go to the
+ * data device; FUA writes complete after such a commit.  The worker also
+ * commits every commit_period ms while anything is dirty.
+ *
+ * A metadata error puts the pool in read-only mode and sets needs_check:
+ * no new remap, writes over remapped blocks fail, flushes fail while
+ * changes could not be committed.
+ *
+ * Locks, outermost first: tess_pools_lock (the registry, in tess-pool.c);
+ * the pool's mutex (commits and every metadata call, the disk list, the
+ * mode); then spinlocks, never held across a sleep: a disk's lock outside
+ * its xarray's lock and the allocator's; the pool's bio lists' lock alone.
+ * The swap backend's binding lock is taken inside tess_pools_lock only.
+ *
+ * Swap: the backend binds to the first resumed pool that serves swap
+ * (tess-backend.h); a disk table takes its hook only if its pool is the
+ * bound one when it resumes.
+ */
+#ifndef DM_TESSERACT_POOL_H
+#define DM_TESSERACT_POOL_H
+
+#include <linux/atomic.h>
+#include <linux/bio.h>
+#include <linux/device-mapper.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+
+#include "tess-remap.h"
+
+struct tess_pool;
+struct tess_store;
+
+enum tess_pool_mode {
+	TESS_POOL_RW,
+	TESS_POOL_RO,	/* metadata error: read-only, needs_check */
+	TESS_POOL_FAIL,	/* not even needs_check could be recorded */
+};
+
+/* A disk of the pool, open by the tables of one mapped device. */
+struct tess_pool_disk {
+	struct tess_pool *pool;
+	u32 id;
+	struct list_head list;		/* in the pool's disks; pool mutex */
+	unsigned int open_count;	/* tables holding it; pool mutex */
+	struct mapped_device *owner;	/* their mapped device; pool mutex */
+	/* Data device of the resumed table, flushed by commits; pool mutex. */
+	struct block_device *data_bdev;
+	/* Removals written, their data device not flushed yet; pool mutex. */
+	bool drops;
+	/*
+	 * Orders every change of @map with the store block reference each
+	 * remap holds, so that readers take their own references on the
+	 * blocks they read before a remap can go away.  Interrupts off;
+	 * taken inside the page-table lock by the hook, outside the xarray
+	 * and allocator locks.
+	 */
+	spinlock_t lock;
+	struct tess_remap map;
+	atomic64_t remapped;		/* live remaps of @map */
+	atomic64_t commits;		/* flushes of this disk that committed */
+};
+
+/* Register and unregister the target type; module init and exit. */
+int tess_pool_register(void);
+void tess_pool_unregister(void);
+
+/*
+ * The pool whose table is on mapped device @md, with a reference for a
+ * disk table; NULL if @md is no pool.  Process context, may sleep.
+ */
+struct tess_pool *tess_pool_get_by_md(struct mapped_device *md);
+/* Drop that reference.  Process context, may sleep (may commit). */
+void tess_pool_put(struct tess_pool *pool);
+
+/*
+ * Open disk @id for a table on @owner.  Loads its remaps from the
+ * metadata at the first open.  Returns the disk or an ERR_PTR: -ENODATA
+ * (no such id), -EBUSY (open by another mapped device), -EIO (metadata),
+ * -ENOMEM; *@error says it for ti->error.  Process context, may sleep.
+ */
+struct tess_pool_disk *tess_pool_open_disk(struct tess_pool *pool, u32 id,
+					   struct mapped_device *owner,
+					   char **error);
+/*
+ * Close it; the last close writes its dirty entries and commits first.
+ * Process context, may sleep.
+ */
+void tess_pool_close_disk(struct tess_pool_disk *pd);
+/*
+ * The disk's table resumed on data device @bdev / was suspended (its I/O
+ * all done): the latter writes the disk's dirty entries and commits.
+ * Process context, may sleep.
+ */
+void tess_pool_disk_resume(struct tess_pool_disk *pd, struct block_device *bdev);
+void tess_pool_disk_suspend(struct tess_pool_disk *pd);
+
+/* Why the pool cannot take a new remap now, as tess_pool_may_remap() says. */
+enum tess_pool_refusal {
+	TESS_POOL_OK,
+	TESS_POOL_REFUSE_MODE,		/* not read-write */
+	TESS_POOL_REFUSE_LOW_WATER,	/* free store blocks below low water */
+};
+
+/*
+ * May a disk add a remap now?  Raises the pool's dm event once per
+ * crossing of the low-water mark.  Any context.
+ */
+enum tess_pool_refusal tess_pool_may_remap(struct tess_pool *pool);
+/* The pool's mode; any context. */
+enum tess_pool_mode tess_pool_get_mode(struct tess_pool *pool);
+/* The pool's store; valid for the pool's life.  Any context. */
+struct tess_store *tess_pool_store(struct tess_pool *pool);
+
+/*
+ * A disk's map changed (an entry was marked dirty, under the disk's
+ * lock): the next commit has work.  Any context.
+ */
+void tess_pool_changed(struct tess_pool *pool);
+
+/*
+ * An empty flush of disk @pd, already remapped to its data device: the
+ * pool submits it after a commit that began after now, or ends it with
+ * -EIO if that commit fails.  Returns DM_MAPIO_SUBMITTED, or
+ * DM_MAPIO_REMAPPED when nothing needs committing (the caller submits).
+ * Any context (map).
+ */
+int tess_pool_defer_flush(struct tess_pool_disk *pd, struct bio *bio);
+/*
+ * A FUA write of @pd completed: if changes are not yet committed, the
+ * pool ends it (bio_endio() again) after a commit that began after now,
+ * with -EIO if that fails, and this returns true: end_io returns
+ * DM_ENDIO_INCOMPLETE.  Any context (end_io).
+ */
+bool tess_pool_defer_completion(struct tess_pool_disk *pd, struct bio *bio);
+
+/*
+ * Commit now (see above).  Returns 0, or -EIO when something could not
+ * be made durable.  Process context, may sleep; takes the pool mutex.
+ */
+int tess_pool_commit(struct tess_pool *pool);
+
+/*
+ * For the swap backend: may the store take new swapped-out pages (the
+ * pool has a table and serves swap)?  Any context.
+ */
+bool tess_pool_takes_swap(struct tess_pool *pool);
+/*
+ * The last swapped-out page of the bound pool's store is gone: an
+ * orphaned pool (no table left) may go now.  Any context.
+ */
+void tess_pool_swap_drained(void);
+
+/* Pools with a table; for sysfs.  Any context. */
+extern atomic_t tess_nr_pools;
+
+#endif /* DM_TESSERACT_POOL_H */

@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: GPL-2.0
+# The pool: remaps made by reconciliation are the pool's, durable across
+# flush, reload, remove, rmmod and insmod; a disk finds them again by its
+# id.  Counters prove it: the disk's remapped blocks, the pool's
+# transaction id, and data that reads back although the data device alone
+# does not hold it.
+
+SW=$tess_top/tools/swapwrite/swapwrite
+kmsg_mark
+check "insmod" load_module
+check "mkswap" mkswap -q /dev/ubdb
+check "swapon" swapon /dev/ubdb
+size=$(sectors /dev/ubda)
+plen=$(($(sectors /dev/ubdc) / 8 * 8))
+# Commits only on flush and at suspend, so that each one can be counted.
+ptable="0 $plen tesseract-pool /dev/ubdd /dev/ubdc 2 commit_period 0"
+dtable="0 $size tesseract /dev/mapper/pool 1 /dev/ubda"
+
+pfield() { status_field pool "$1"; }
+dfield() { status_field vm0 "$1"; }
+# fsync of a block device: a REQ_PREFLUSH bio.
+flush_dev() { python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_WRONLY); os.fsync(fd)' "$1"; }
+
+check "create the pool" dmsetup create pool --table "$ptable"
+check_eq "pool table reads back" "$(dmsetup table pool)" \
+	"0 $plen tesseract-pool $(devno /dev/ubdd) $(devno /dev/ubdc) 2 commit_period 0"
+check_eq "pool is read-write" "$(pfield 7)" rw
+check_eq "no needs_check" "$(pfield 8)" -
+check_eq "the pool serves swap" "$(pfield 9)" swap
+check_eq "no disk yet" "$(pfield 6)" 0
+check_fails "a disk table for an id not created" dmsetup create vm0 --table "$dtable"
+check_kmsg "refused: no such disk id" "No such disk id"
+check "create_disk 1" dmsetup message pool 0 create_disk 1
+check_eq "one disk" "$(pfield 6)" 1
+check_fails "create_disk 1 again" dmsetup message pool 0 create_disk 1
+check "create the disk table" dmsetup create vm0 --table "$dtable"
+check_eq "disk table reads back" "$(dmsetup table vm0)" \
+	"0 $size tesseract $(devno /dev/mapper/pool) 1 $(devno /dev/ubda) 0"
+check_eq "the disk reconciles" "$(dfield 12)" reconciling
+kmsg_mark
+check_fails "a second live table for disk 1" dmsetup create vm1 --table "$dtable"
+check_kmsg "refused: disk id in use" "Disk id is in use"
+dmsetup remove vm1 2> /dev/null
+
+# Reconcile, as tests/integration/reconcile.sh does.
+check "write 256 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 0 256 1 > $tess_out/w1.txt"
+check_eq "all 256 were swapped out" "$(sw_field "$tess_out/w1.txt" swapped)" 256
+check_eq "256 blocks remapped" "$(dfield 7)" 256
+check_eq "256 reconciled" "$(dfield 8)" 256
+check "they read back" "$SW" verify /dev/mapper/vm0 0 256 1
+check_fails "the data device alone does not hold them" "$SW" verify /dev/ubda 0 256 1
+check_eq "no decline for the cap" "$(dfield 21)" 0
+check_eq "no decline for the pool" "$(dfield 22)" 0
+
+# A flush commits: the transaction id rises, the disk counts the commit.
+t0=$(pfield 1) c0=$(dfield 23)
+check "flush the disk" flush_dev /dev/mapper/vm0
+check "the flush committed the pool" test "$(pfield 1)" -gt "$t0"
+check_eq "the disk counts one commit" "$(dfield 23)" $((c0 + 1))
+check_eq "remap references in the metadata" "$(pfield 5)" 256
+t1=$(pfield 1)
+check "a flush with nothing to commit" flush_dev /dev/mapper/vm0
+check_eq "commits nothing" "$(pfield 1)" "$t1"
+# An O_DSYNC overwrite (FUA, then a flush) commits the drop it makes.
+check "O_DSYNC overwrite of remapped page 200" dd if=/dev/urandom of=/dev/mapper/vm0 bs=4096 seek=200 count=1 oflag=direct,dsync status=none
+check "it committed the pool" test "$(pfield 1)" -gt "$t1"
+check_eq "255 remapped" "$(dfield 7)" 255
+check_eq "its drop is committed" "$(pfield 5)" 255
+check "write page 200 back" sh -c "$SW keep /dev/mapper/vm0 200 1 1"
+
+# Reloads keep every remap.
+check "reload the disk" dmsetup reload vm0 --table "$dtable"
+check "resume the disk" dmsetup resume vm0
+check_eq "still 255 remapped after reload" "$(dfield 7)" 255
+check "they read back after the disk's reload" "$SW" verify /dev/mapper/vm0 0 256 1
+check "reload the pool" dmsetup reload pool --table "$ptable"
+check "resume the pool" dmsetup resume pool
+check_eq "the pool still serves swap" "$(pfield 9)" swap
+check "they read back after the pool's reload" "$SW" verify /dev/mapper/vm0 0 256 1
+check "suspend and resume the disk" sh -c "dmsetup suspend vm0 && dmsetup resume vm0"
+check_eq "suspend copies nothing home" "$(dfield 7)" 255
+
+# Some more, dropped in part, not flushed: remove and rmmod keep them too.
+check "write 64 more swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 512 64 2 > $tess_out/w2.txt"
+check "overwrite pages 10..19" "$SW" keep /dev/mapper/vm0 10 10 3
+# A partial write into remapped page 30: copied home, then dropped.
+read_pages() { dd if=/dev/mapper/vm0 bs=4096 skip="$1" count="$2" iflag=direct status=none; }
+read_pages 30 1 > "$tess_out/p30.want"
+head -c 512 /dev/urandom > "$tess_out/patch"
+dd if="$tess_out/patch" of="$tess_out/p30.want" bs=512 seek=1 conv=notrunc status=none
+check "write 512 bytes into remapped page 30" dd if="$tess_out/patch" of=/dev/mapper/vm0 bs=512 seek=$((30 * 8 + 1)) oflag=direct status=none
+check "discard remapped pages 40..49" blkdiscard -o $((40 * 4096)) -l $((10 * 4096)) /dev/mapper/vm0
+check "write pages 40..49 again" "$SW" keep /dev/mapper/vm0 40 10 4
+remapped=$(dfield 7)
+check "some of the 64 remapped" test "$remapped" -gt 256
+check_fails "delete_disk 1 while its table is live" dmsetup message pool 0 delete_disk 1
+check "remove the disk" dmsetup remove vm0
+check "remove the pool" dmsetup remove pool
+check "swapoff" swapoff /dev/ubdb
+check "rmmod" rmmod dm_tesseract
+check "insmod again" load_module
+check "re-create the pool" dmsetup create pool --table "$ptable"
+check_eq "it knows disk 1" "$(pfield 6)" 1
+check "re-create the disk" dmsetup create vm0 --table "$dtable"
+check_eq "every remap is still there" "$(dfield 7)" "$remapped"
+check "the first write reads back" "$SW" verify /dev/mapper/vm0 20 10 1
+check "page 30 holds the old block with the new sector" sh -c "dd if=/dev/mapper/vm0 bs=4096 skip=30 count=1 iflag=direct status=none | cmp - $tess_out/p30.want"
+check "pages 31..39 read back" "$SW" verify /dev/mapper/vm0 31 9 1
+check "pages 40..49 hold what was written after the discard" "$SW" verify /dev/mapper/vm0 40 10 4
+check "pages 50..255 read back" "$SW" verify /dev/mapper/vm0 50 206 1
+check "the overwrite reads back" "$SW" verify /dev/mapper/vm0 10 10 3
+check "the second write reads back" "$SW" verify /dev/mapper/vm0 512 64 2
+check "reads were redirected to the store" test "$(dfield 10)" -ge 1
+
+# copy_home: the data device alone is the whole disk again.
+check "copy_home" dmsetup message vm0 0 copy_home
+check_eq "no remap left" "$(dfield 7)" 0
+check "the data device alone holds the first write" "$SW" verify /dev/ubda 50 206 1
+check "and page 30" sh -c "dd if=/dev/ubda bs=4096 skip=30 count=1 iflag=direct status=none | cmp - $tess_out/p30.want"
+check "and the overwrite" "$SW" verify /dev/ubda 10 10 3
+check "and the second write" "$SW" verify /dev/ubda 512 64 2
+check_eq "copy_home committed the drops" "$(pfield 5)" 0
+check "the disk reads them back from home" "$SW" verify /dev/mapper/vm0 512 64 2
+
+# The per-disk cap.
+check "remove the disk" dmsetup remove vm0
+check "swapon" swapon /dev/ubdb
+check "a disk table with max_remapped 16" dmsetup create vm0 --table "$dtable 2 max_remapped 16"
+check_eq "its table reads back" "$(dmsetup table vm0)" \
+	"0 $size tesseract $(devno /dev/mapper/pool) 1 $(devno /dev/ubda) 2 max_remapped 16"
+check "write 64 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 1024 64 4 > $tess_out/w3.txt"
+check_eq "16 remapped" "$(dfield 7)" 16
+# (Counted per offer: the fallback may look at a page the hook declined.)
+check "the others declined for the cap" test "$(dfield 21)" -ge $(($(sw_field "$tess_out/w3.txt" swapped) - 16))
+check "they read back" "$SW" verify /dev/mapper/vm0 1024 64 4
+
+# Low water: no new remap below it, and one dm event.
+ev0=$(dmsetup info -c --noheadings -o events pool)
+check "set_low_water above the store's size" dmsetup message pool 0 set_low_water 1000000
+check_eq "status shows it" "$(pfield 10)" 1000000
+check "reload the disk without a cap" sh -c "dmsetup reload vm0 --table '$dtable' && dmsetup resume vm0"
+check "write 64 swapped-out pages below low water" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 2048 64 5 > $tess_out/w4.txt"
+check_eq "none remapped" "$(dfield 7)" 16
+check "declined for the pool" test "$(dfield 22)" -ge 1
+check "they read back" "$SW" verify /dev/mapper/vm0 2048 64 5
+check_eq "one dm event for the crossing" "$(dmsetup info -c --noheadings -o events pool)" $((ev0 + 1))
+check "set_low_water back" dmsetup message pool 0 set_low_water 16
+
+# Periodic commit.
+check "set_commit_period 100" dmsetup message pool 0 set_commit_period 100
+t2=$(pfield 1) r2=$(dfield 7)
+check "write 16 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 3072 16 6 > /dev/null"
+check "they were remapped" test "$(dfield 7)" -gt "$r2"
+trans_above() { [ "$(pfield 1)" -gt "$1" ]; }
+check "a periodic commit follows, no flush" wait_for 5 trans_above "$t2"
+check "set_commit_period 0" dmsetup message pool 0 set_commit_period 0
+check "copy_home" dmsetup message vm0 0 copy_home
+
+# delete_disk drops the remaps and their references.
+check "remove the disk again" dmsetup remove vm0
+check "delete_disk 1" dmsetup message pool 0 delete_disk 1
+check_eq "no disk left" "$(pfield 6)" 0
+check_eq "no remap references left" "$(pfield 5)" 0
+check "remove the pool" dmsetup remove pool
+check "swapoff" swapoff /dev/ubdb
+check "rmmod" rmmod dm_tesseract
+check_no_kmsg "no commit failed" "could not be committed\|read-only"
+
+# A metadata error: read-only with needs_check, and the writer knows.
+check "insmod" load_module
+msz=$(sectors /dev/ubdd)
+check "metadata on a linear device" dmsetup create pmeta --table "0 $msz linear /dev/ubdd 0"
+ptable2="0 $plen tesseract-pool /dev/mapper/pmeta /dev/ubdc 2 commit_period 0"
+dtable2="0 $size tesseract /dev/mapper/pool 2 /dev/ubda"
+check "the pool on it" dmsetup create pool --table "$ptable2"
+check "create_disk 2" dmsetup message pool 0 create_disk 2
+check "disk 2" dmsetup create vm0 --table "$dtable2"
+check "swapon" swapon /dev/ubdb
+check "write 64 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 0 64 7 > /dev/null"
+check "they are remapped" test "$(dfield 7)" -ge 32
+check "the metadata device fails" sh -c "dmsetup suspend pmeta && dmsetup load pmeta --table '0 $msz error' && dmsetup resume pmeta"
+check_fails "a flush cannot commit: -EIO" flush_dev /dev/mapper/vm0
+case $(pfield 7) in ro|fail) ok "the pool is read-only ($(pfield 7))" ;; *) not_ok "the pool is read-only: $(pfield 7)" ;; esac
+check_eq "needs_check" "$(pfield 8)" needs_check
+check_eq "the disk says so" "$(dfield 12)" read_only
+check_fails "a write over a remapped block fails" "$SW" keep /dev/mapper/vm0 0 1 8
+check "they still read back" "$SW" verify /dev/mapper/vm0 1 63 7
+check "a write elsewhere goes home" "$SW" keep /dev/mapper/vm0 4000 4 8
+check "and reads back" "$SW" verify /dev/mapper/vm0 4000 4 8
+d0=$(dfield 22)
+check "write swapped-out pages to a read-only pool" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 5000 16 9 > $tess_out/w5.txt"
+check "the hook declined them" test "$(dfield 22)" -gt "$d0"
+check "they read back from home" "$SW" verify /dev/mapper/vm0 5000 16 9
+check_fails "the next flush fails too" flush_dev /dev/mapper/vm0
+check "remove the disk" dmsetup remove vm0
+check "remove the pool" dmsetup remove pool
+check "swapoff" swapoff /dev/ubdb
+check "remove pmeta" dmsetup remove pmeta
+check "rmmod" rmmod dm_tesseract
+
+# Another pool's store, and a store zeroed under its metadata: refused.
+check "insmod" load_module
+check "zero a second store and metadata" sh -c "dd if=/dev/zero of=/dev/ubdb bs=4096 count=1 oflag=direct status=none && dd if=/dev/zero of=/dev/ubda bs=4096 count=1 oflag=direct status=none"
+blen=$(($(sectors /dev/ubdb) / 8 * 8))
+check "a second pool formats them" dmsetup create pool2 --table "0 $blen tesseract-pool /dev/ubda /dev/ubdb 1 no_swap"
+check_eq "it does not serve swap" "$(status_field pool2 9)" no_swap
+check "remove it" dmsetup remove pool2
+kmsg_mark
+check_fails "metadata of one pool, store of the other" dmsetup create pool --table "0 $blen tesseract-pool /dev/ubdd /dev/ubdb"
+check_kmsg "refused: another store" "uuid\|another"
+check "zero the first store" dd if=/dev/zero of=/dev/ubdc bs=4096 count=1 oflag=direct status=none
+check_fails "its metadata without its store" dmsetup create pool --table "$ptable"
+check_kmsg "refused: the store is new" "Store is new but the metadata is not"
+check "rmmod" rmmod dm_tesseract
