@@ -27,6 +27,7 @@ if a pool ended anything but read-write or needed a check; and if a part
 that ran has fewer rounds than BENCH_ROUNDS (fio and swap parts) or
 BENCH_VMSIM_ROUNDS (double paging) asked for, because a median over the
 rounds that happened to finish is not the figure asked for.
+tools/bench/test_report.py tests this script on made-up results.
 """
 import glob
 import json
@@ -223,7 +224,7 @@ def passthrough(outdir):
         print("tesseract / dm-linear, median of round ratios, worst job: "
               "%.1f%% (goal: at least 97%%); its geometric mean %s"
               % (100 * worst, fmt_ci(worst_ratios)))
-    print("%-22s %21s %21s" % ("MiB moved, median run", "dm-linear",
+    print("%-22s %24s %24s" % ("MiB moved, median run", "dm-linear",
                                "tesseract"))
     for job in jobs:
         cells = []
@@ -233,7 +234,7 @@ def passthrough(outdir):
                  ios.get((job, dev), {}).values() if io]
             cells.append("n/a" if not v else "%.1f (metadata %.0f KiB)"
                          % (med(v) / MIB, med(m) / 1024))
-        print("%-22s %21s %21s" % (job, cells[0], cells[1]))
+        print("%-22s %24s %24s" % (job, cells[0], cells[1]))
     paragraph("IOPS are fio's (read + write) of each run; a round's ratio "
               "is its tesseract run over its dm-linear run, both on the same "
               "data device in the same boot, the tesseract disk with no "
