@@ -33,7 +33,7 @@ for mode in plain vms; do
 	progress "memory: $pages pages swapped out and held, $mode"
 	in_memcg_high "$mode" max python3 "$tess_top/tools/bench/hold.py" \
 		"$mode" "$pages" > "$tess_out/mem-swap-$mode.json" ||
-		progress "hold.py ($mode) failed"
+		fail "hold.py ($mode) failed: pages lost or not swapped out"
 done
 
 # snapshot: page cache and reclaimable slab dropped, then /proc/meminfo.
