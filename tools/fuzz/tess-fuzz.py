@@ -537,15 +537,17 @@ def predict_disk_table(env, length, params, self_dev):
         return refused("d_pool") + (None,)
     if pool != env.pool_dev:
         return refused("d_notpool") + (None,)
+    # The disk id before the data device: "in use" says more than the
+    # data device's "busy".
+    if v in env.live:
+        return refused("d_busy") + (None,)
+    if v not in env.disks:
+        return refused("d_noid") + (None,)
     data = resolve_dev(env, argv[2], self_dev)
     if data is None:
         return refused("data") + (None,)
     if length > env.size(data):
         return refused("small") + (None,)
-    if v in env.live:
-        return refused("d_busy") + (None,)
-    if v not in env.disks:
-        return refused("d_noid") + (None,)
     if data in (env.devno("/dev/ubdc"), env.devno("/dev/ubdd"), env.pool_dev):
         return None, [], None
     canon = b"%s %d %s " % (devno_str(pool).encode(), v, devno_str(data).encode())
