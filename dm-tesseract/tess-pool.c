@@ -71,6 +71,7 @@ struct tess_pool {
 
 	/* A commit failed after collecting changes: retry; @mutex, read anywhere. */
 	bool lost;
+	struct tess_remap_change *batch;	/* for the commit; @mutex */
 	unsigned long low_water_triggered;	/* bit 0: event raised, not cleared */
 	struct workqueue_struct *wq;	/* ordered: one commit at a time */
 	struct work_struct commit_work;
@@ -224,20 +225,15 @@ static int tess_pool_write_disk(struct tess_pool *pool,
 
 static int tess_pool_write_disks(struct tess_pool *pool, bool *remaps)
 {
-	struct tess_remap_change *ch;
 	struct tess_pool_disk *pd;
-	int r = 0;
+	int r;
 
-	ch = kmalloc_array(TESS_POOL_BATCH, sizeof(*ch), GFP_NOIO);
-	if (!ch)
-		return -ENOMEM;
 	list_for_each_entry(pd, &pool->disks, list) {
-		r = tess_pool_write_disk(pool, pd, remaps, ch);
+		r = tess_pool_write_disk(pool, pd, remaps, pool->batch);
 		if (r)
-			break;
+			return r;
 	}
-	kfree(ch);
-	return r;
+	return 0;
 }
 
 /*
@@ -386,7 +382,7 @@ static void tess_pool_period_work(struct work_struct *work)
 					      struct tess_pool, period_work);
 	unsigned int period = READ_ONCE(pool->commit_period);
 
-	if (READ_ONCE(pool->dirty))
+	if (READ_ONCE(pool->dirty) || READ_ONCE(pool->lost))
 		tess_pool_commit(pool);
 	if (period)
 		queue_delayed_work(pool->wq, &pool->period_work,
@@ -718,6 +714,7 @@ static void tess_pool_destroy(struct tess_pool *pool)
 	tess_store_exit(&pool->store);
 	bdev_fput(pool->store_file);
 	bdev_fput(pool->md_file);
+	kfree(pool->batch);
 	if (tess_verbose)
 		DMINFO("pool %s: closed", tess_pool_name(pool));
 	kfree(pool);
@@ -912,6 +909,7 @@ static void tess_pool_free(struct tess_pool *pool)
 {
 	if (pool->wq)
 		destroy_workqueue(pool->wq);
+	kfree(pool->batch);
 	if (pool->md)
 		tess_md_close(pool->md);
 	if (pool->store.bdev)
@@ -947,7 +945,15 @@ static struct tess_pool *tess_pool_create(struct tess_pool_c *pc, char **error)
 	atomic64_set(&pool->nr_commits, 0);
 	pool->mode = TESS_POOL_RW;
 
-	r = tess_pool_open(pool, pc, error);
+	/* Allocated once: a commit must not fail a flush for want of it. */
+	pool->batch = kmalloc_array(TESS_POOL_BATCH, sizeof(*pool->batch),
+				    GFP_KERNEL);
+	if (!pool->batch) {
+		*error = "Cannot allocate the pool";
+		r = -ENOMEM;
+	} else {
+		r = tess_pool_open(pool, pc, error);
+	}
 	if (!r) {
 		pool->wq = alloc_ordered_workqueue("tesseract-pool-%s",
 						   WQ_MEM_RECLAIM, pool->name);
@@ -1199,6 +1205,13 @@ static const char * const tess_pool_mode_names[] = {
 	[TESS_POOL_FAIL] = "fail",
 };
 
+/*
+ * Fields, as documented: transaction id, metadata blocks, store
+ * blocks with any reference, held by swap entries, held by remaps (as
+ * written to the metadata: remaps made since the last commit's collection
+ * count from the next), disks, mode, needs_check, swap, low water, then
+ * the features.
+ */
 static void tess_pool_status_info(struct tess_pool_c *pc, char *result,
 				  unsigned int maxlen, unsigned int sz)
 {

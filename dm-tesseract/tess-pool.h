@@ -97,7 +97,13 @@ void tess_pool_unregister(void);
  * disk table; NULL if @md is no pool.  Process context, may sleep.
  */
 struct tess_pool *tess_pool_get_by_md(struct mapped_device *md);
-/* Drop that reference.  Process context, may sleep (may commit). */
+/*
+ * Drop that reference; commits first.  The last reference (pool tables
+ * count too) frees the pool, unless its store holds swapped-out pages:
+ * then the pool stays, open and bound to the swap backend but taking no
+ * new page, until the last one is gone or a new pool table on its
+ * metadata device adopts it.  Process context, may sleep.
+ */
 void tess_pool_put(struct tess_pool *pool);
 
 /*

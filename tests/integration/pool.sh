@@ -28,6 +28,8 @@ check_eq "pool is read-write" "$(pfield 7)" rw
 check_eq "no needs_check" "$(pfield 8)" -
 check_eq "the pool serves swap" "$(pfield 9)" swap
 check_eq "no disk yet" "$(pfield 6)" 0
+check_eq "sysfs counts the pool" "$(cat $TESS_SYS/pools)" 1
+check_eq "sysfs store/ is the bound pool's" "$(store_stat blocks)" $((plen / 8 - 1))
 check_fails "a disk table for an id not created" dmsetup create vm0 --table "$dtable"
 check_kmsg "refused: no such disk id" "No such disk id"
 check "create_disk 1" dmsetup message pool 0 create_disk 1
@@ -80,6 +82,15 @@ check "they read back after the pool's reload" "$SW" verify /dev/mapper/vm0 0 25
 check "suspend and resume the disk" sh -c "dmsetup suspend vm0 && dmsetup resume vm0"
 check_eq "suspend copies nothing home" "$(dfield 7)" 255
 
+# Flushes racing with reconciliation and a reload of the disk.
+(for i in $(seq 40); do flush_dev /dev/mapper/vm0 || echo failed; done > "$tess_out/flushes.txt" 2>&1) &
+flusher=$!
+check "write 128 swapped-out pages while flushing" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 1536 128 10 > /dev/null"
+check "reload the disk meanwhile" sh -c "dmsetup reload vm0 --table '$dtable' && dmsetup resume vm0"
+wait "$flusher"
+check_eq "every flush succeeded" "$(grep -c failed "$tess_out/flushes.txt")" 0
+check "they read back" "$SW" verify /dev/mapper/vm0 1536 128 10
+
 # Some more, dropped in part, not flushed: remove and rmmod keep them too.
 check "write 64 more swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 512 64 2 > $tess_out/w2.txt"
 check "overwrite pages 10..19" "$SW" keep /dev/mapper/vm0 10 10 3
@@ -96,7 +107,14 @@ check "some of the 64 remapped" test "$remapped" -gt 256
 check_fails "delete_disk 1 while its table is live" dmsetup message pool 0 delete_disk 1
 check "remove the disk" dmsetup remove vm0
 check "remove the pool" dmsetup remove pool
+check_eq "sysfs counts no pool" "$(cat $TESS_SYS/pools)" 0
+# Swapped-out pages in its store keep the pool object (and its store).
+pages=$(backend pages)
+echo "# $pages swapped-out pages in the store at remove"
+[ "$pages" -eq 0 ] || check "the removed pool is kept for them" test "$(store_stat blocks)" -gt 0
 check "swapoff" swapoff /dev/ubdb
+store_empty() { [ "$(store_stat blocks)" = 0 ]; }
+check "the kept pool goes with the last swapped-out page" wait_for 5 store_empty
 check "rmmod" rmmod dm_tesseract
 check "insmod again" load_module
 check "re-create the pool" dmsetup create pool --table "$ptable"
@@ -110,6 +128,7 @@ check "pages 40..49 hold what was written after the discard" "$SW" verify /dev/m
 check "pages 50..255 read back" "$SW" verify /dev/mapper/vm0 50 206 1
 check "the overwrite reads back" "$SW" verify /dev/mapper/vm0 10 10 3
 check "the second write reads back" "$SW" verify /dev/mapper/vm0 512 64 2
+check "the racing write reads back" "$SW" verify /dev/mapper/vm0 1536 128 10
 check "reads were redirected to the store" test "$(dfield 10)" -ge 1
 
 # copy_home: the data device alone is the whole disk again.
@@ -119,6 +138,7 @@ check "the data device alone holds the first write" "$SW" verify /dev/ubda 50 20
 check "and page 30" sh -c "dd if=/dev/ubda bs=4096 skip=30 count=1 iflag=direct status=none | cmp - $tess_out/p30.want"
 check "and the overwrite" "$SW" verify /dev/ubda 10 10 3
 check "and the second write" "$SW" verify /dev/ubda 512 64 2
+check "and the racing one" "$SW" verify /dev/ubda 1536 128 10
 check_eq "copy_home committed the drops" "$(pfield 5)" 0
 check "the disk reads them back from home" "$SW" verify /dev/mapper/vm0 512 64 2
 
