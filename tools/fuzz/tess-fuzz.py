@@ -416,8 +416,12 @@ def join_words(rng, words):
 def id_token(rng, env):
     r = rng.random()
     if r < 0.35:
+        # Mostly an id a table may open: created, not live.
+        free = sorted(env.disks - env.live) or sorted(env.disks)
+        return b"%d" % rng.choice(free)
+    if r < 0.45:
         return b"%d" % rng.choice(sorted(env.disks))
-    if r < 0.55:
+    if r < 0.6:
         return b"%d" % rng.choice([0, 2, 3, 7, 1000, MAX_ID, rng.randrange(MAX_ID + 1)])
     if r < 0.75:
         return rng.choice([b"16777216", b"4294967296", b"4294967297", b"-1", b"x",
