@@ -148,6 +148,22 @@ static int tess_disk_open(struct tess_disk *td)
 	return 0;
 }
 
+/*
+ * A remap past the table's end could not be read, written over or copied
+ * home: refuse a table shorter than the disk's last remap, at load and
+ * again at resume (the old table may remap until it is suspended).
+ */
+static int tess_disk_check_len(struct tess_disk *td)
+{
+	u64 block = td->ti->len / TESS_SECTORS_PER_BLOCK, store;
+
+	if (!tess_remap_next(&td->pd->map, &block, ULONG_MAX, &store))
+		return 0;
+	DMERR("%s: disk %u: block %llu is remapped, past the end",
+	      tess_name(td->ti), td->id, block);
+	return -EINVAL;
+}
+
 static int tess_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct tess_disk *td;
@@ -169,6 +185,11 @@ static int tess_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = tess_disk_open(td);
 	if (r)
 		goto bad_open;
+	r = tess_disk_check_len(td);
+	if (r) {
+		ti->error = "The disk has remaps past the table's end";
+		goto bad_data;
+	}
 	r = tess_disk_get_data_dev(td, argv[2]);
 	if (r)
 		goto bad_data;
@@ -314,6 +335,11 @@ static int tess_end_io(struct dm_target *ti, struct bio *bio,
 	return DM_ENDIO_DONE;
 }
 
+static int tess_preresume(struct dm_target *ti)
+{
+	return tess_disk_check_len(ti->private);
+}
+
 static void tess_resume(struct dm_target *ti)
 {
 	struct tess_disk *td = ti->private;
@@ -415,9 +441,6 @@ static int tess_message(struct dm_target *ti, unsigned int argc, char **argv,
 		break;
 	case TESS_MSG_COPY_HOME:
 		r = tess_rc_copy_home(&td->rc);
-		if (r == -EBUSY)
-			DMERR("%s: copy_home: the disk is suspended",
-			      tess_name(ti));
 		break;
 	default:
 		return -EINVAL;
@@ -461,6 +484,7 @@ static struct target_type tess_target_type = {
 	.presuspend = tess_presuspend,
 	.presuspend_undo = tess_presuspend_undo,
 	.postsuspend = tess_postsuspend,
+	.preresume = tess_preresume,
 	.resume = tess_resume,
 	.status = tess_status,
 	.message = tess_message,

@@ -129,10 +129,12 @@ static struct tess_metadata *env_open_ok(struct md_env *env, bool formatted)
 	return env->md;
 }
 
+/* Commit, then close, as the pool does. */
 static void env_close(struct md_env *env)
 {
-	int r = tess_md_close(env->md);
+	int r = tess_md_commit(env->md);
 
+	tess_md_close(env->md);
 	env->md = NULL;
 	KUNIT_EXPECT_EQ(env->test, r, 0);
 }
@@ -447,6 +449,21 @@ static void tess_md_crash_test(struct kunit *test)
 	env_open_ok(env, true);
 	committed_state(test, env);
 	env_crash(env);
+	md = env_open_ok(env, false);
+	expect_committed_state(test, md);
+	env_close(env);
+}
+
+/* A close does not commit: the open transaction is dropped, as by a crash. */
+static void tess_md_close_drops_test(struct kunit *test)
+{
+	struct md_env *env = env_get(test);
+	struct tess_metadata *md;
+
+	env_open_ok(env, true);
+	committed_state(test, env);
+	tess_md_close(env->md);
+	env->md = NULL;
 	md = env_open_ok(env, false);
 	expect_committed_state(test, md);
 	env_close(env);
@@ -820,6 +837,7 @@ static struct kunit_case tess_md_cases[] = {
 	KUNIT_CASE(tess_md_shared_and_delete_test),
 	KUNIT_CASE(tess_md_abort_test),
 	KUNIT_CASE(tess_md_crash_test),
+	KUNIT_CASE(tess_md_close_drops_test),
 	KUNIT_CASE(tess_md_refused_test),
 	KUNIT_CASE(tess_md_too_small_test),
 	KUNIT_CASE(tess_md_bad_args_test),

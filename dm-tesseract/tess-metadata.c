@@ -648,15 +648,13 @@ void tess_md_destroy(struct tess_metadata *md)
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_md_destroy);
 
-int tess_md_close(struct tess_metadata *md)
+/*
+ * No commit here: the caller commits when what the metadata is about to
+ * name is durable (tess_md_commit()), and only then.
+ */
+void tess_md_close(struct tess_metadata *md)
 {
-	int r;
-
-	down_write(&md->lock);
-	r = __commit(md);
-	up_write(&md->lock);
 	tess_md_destroy(md);
-	return r;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_md_close);
 

@@ -99,8 +99,13 @@ struct tess_metadata;
 struct tess_metadata *tess_md_open(struct block_device *bdev,
 				   u64 store_nr_blocks, const u8 *store_uuid,
 				   bool *formatted, char **error);
-/* Commit, unless failed, and close.  Returns the commit's result. */
-int tess_md_close(struct tess_metadata *md);
+/*
+ * Close without committing: what was not committed with tess_md_commit()
+ * is dropped, as after a crash.  (A close that committed would make
+ * durable what its caller may not have made durable yet, e.g. after a
+ * failed store flush.)
+ */
+void tess_md_close(struct tess_metadata *md);
 
 /*
  * Make every change so far durable: write the btree and space map

@@ -11,9 +11,10 @@
  * table (tess_pools_lock guards the counts).  When the last reference
  * goes, it commits; then, if its store still holds swapped-out pages (the
  * swap core may read them back any time), it stays as an orphan: open,
- * bound to the swap backend, taking no new pages, until the last of them
- * is gone (tess_pool_swap_drained()) or a new pool table on its metadata
- * device adopts it.  Each stored page also holds the module, so rmmod
+ * its store claimed exclusively (no mkswap or mkfs over swapped-out
+ * guest RAM), bound to the swap backend, taking no new pages, until the
+ * last of them is gone (tess_pool_swap_drained()) or a new pool table on
+ * its metadata device adopts it.  Each stored page also holds the module, so rmmod
  * cannot free an orphan with pages.  Device-mapper keeps a pool table
  * from being removed while a disk table holds its device open.
  */
@@ -45,6 +46,8 @@ struct tess_pool {
 
 	/* Our own opens of the devices, for the object's whole life. */
 	struct file *md_file, *store_file;
+	/* An exclusive claim of the store while orphaned; tess_pools_lock. */
+	struct file *claim_file;
 	struct block_device *md_bdev;	/* the registry's key */
 	struct tess_metadata *md;
 	struct tess_store store;
@@ -93,6 +96,7 @@ static LIST_HEAD(tess_pools);
 static DEFINE_MUTEX(tess_pools_lock);	/* tess_pools and the fields above */
 
 static void tess_pool_reap(struct work_struct *work);
+static void tess_pool_bind_any(void);
 static DECLARE_WORK(tess_reap_work, tess_pool_reap);
 
 struct tess_store *tess_pool_store(struct tess_pool *pool)
@@ -116,7 +120,12 @@ static const char *tess_pool_name(struct tess_pool *pool)
 	return pool->name;
 }
 
-/* Metadata error: read-only with needs_check, said once.  Pool mutex. */
+/*
+ * Metadata error: read-only with needs_check, said once.  As dm-thin's
+ * abort_transaction(): the open transaction is dropped first, so that
+ * nothing written into it since the last commit (half a batch, removals
+ * whose data device was not flushed) can ever be committed.  Pool mutex.
+ */
 static void tess_pool_md_error(struct tess_pool *pool, const char *what,
 			       int r)
 {
@@ -125,6 +134,9 @@ static void tess_pool_md_error(struct tess_pool *pool, const char *what,
 		return;
 	DMERR("pool %s: %s failed (%d): pool is read-only, run tess_check",
 	      tess_pool_name(pool), what, r);
+	if (tess_md_abort(pool->md))
+		DMERR("pool %s: cannot abort the metadata transaction",
+		      tess_pool_name(pool));
 	if (tess_md_set_needs_check(pool->md)) {
 		DMERR("pool %s: cannot set needs_check: pool failed",
 		      tess_pool_name(pool));
@@ -256,8 +268,14 @@ static int tess_pool_flush_devices(struct tess_pool *pool, bool remaps)
 		}
 	}
 	list_for_each_entry(pd, &pool->disks, list) {
-		if (!pd->drops || !pd->data_bdev)
+		if (!pd->drops)
 			continue;
+		/* Suspended after its flush failed: resume retries it. */
+		if (!pd->data_bdev) {
+			DMERR_LIMIT("pool %s: disk %u: its data device owes a flush",
+				    tess_pool_name(pool), pd->id);
+			return -EIO;
+		}
 		r = blkdev_issue_flush(pd->data_bdev);
 		if (r) {
 			DMERR_LIMIT("pool %s: flushing the data device of disk %u failed: %d",
@@ -534,10 +552,17 @@ void tess_pool_close_disk(struct tess_pool_disk *pd)
 		mutex_unlock(&pool->mutex);
 		return;
 	}
-	/* Its changes are committed, or the pool is read-only: lost. */
-	if (tess_remap_dirty(&pd->map))
+	/*
+	 * Changes not committed, or removals whose data device was not
+	 * flushed, would go with this object, while the allocator still
+	 * counts their puts and another disk's commit could record the
+	 * removals: give the transaction up (read-only, needs_check).
+	 */
+	if (tess_remap_dirty(&pd->map) || pd->drops) {
 		DMERR("pool %s: disk %u: changes to its remaps could not be committed",
 		      tess_pool_name(pool), pd->id);
+		tess_pool_md_error(pool, "closing a disk", -EIO);
+	}
 	list_del(&pd->list);
 	mutex_unlock(&pool->mutex);
 	tess_pool_free_disk(pd);
@@ -700,17 +725,22 @@ struct tess_pool *tess_pool_get_by_md(struct mapped_device *md)
 	return pool;
 }
 
+/*
+ * tess_pool_put() committed what could be; what a failed commit left in
+ * the open transaction is dropped here, never committed without the
+ * flushes it needs.
+ */
 static void tess_pool_destroy(struct tess_pool *pool)
 {
-	int r;
-
 	cancel_delayed_work_sync(&pool->period_work);
 	destroy_workqueue(pool->wq);
 	WARN_ON_ONCE(!list_empty(&pool->disks));
-	r = tess_md_close(pool->md);
-	if (r)
-		DMERR("pool %s: closing the metadata failed: %d",
-		      tess_pool_name(pool), r);
+	if (pool->claim_file)
+		bdev_fput(pool->claim_file);
+	if (pool->lost || READ_ONCE(pool->dirty))
+		DMERR("pool %s: closed with changes not committed",
+		      tess_pool_name(pool));
+	tess_md_close(pool->md);
 	tess_store_exit(&pool->store);
 	bdev_fput(pool->store_file);
 	bdev_fput(pool->md_file);
@@ -721,8 +751,70 @@ static void tess_pool_destroy(struct tess_pool *pool)
 }
 
 /*
- * The last table is gone: free the pool, or keep it as an orphan while
- * its store holds swapped-out pages.  tess_pools_lock held.
+ * An orphan's store holds swapped-out guest RAM and no table claims it
+ * any more: claim it, so that an exclusive open (mkswap, mkfs) is
+ * refused.  tess_pools_lock held.
+ */
+static void tess_pool_claim(struct tess_pool *pool)
+{
+	struct file *f;
+
+	lockdep_assert_held(&tess_pools_lock);
+	if (pool->claim_file)
+		return;
+	f = bdev_file_open_by_dev(pool->store.bdev->bd_dev,
+				  BLK_OPEN_READ | BLK_OPEN_WRITE, pool, NULL);
+	if (IS_ERR(f)) {
+		DMWARN("pool %s: cannot claim the store it keeps: %ld",
+		       tess_pool_name(pool), PTR_ERR(f));
+		return;
+	}
+	pool->claim_file = f;
+}
+
+static void tess_pool_unclaim(struct tess_pool *pool)
+{
+	lockdep_assert_held(&tess_pools_lock);
+	if (pool->claim_file) {
+		bdev_fput(pool->claim_file);
+		pool->claim_file = NULL;
+	}
+}
+
+/*
+ * A new pool table names @path as its store: an orphan's claim would
+ * make its dm_get_device() fail, so release it (tess_pool_claim_orphans()
+ * takes it again if the table is refused).
+ */
+static void tess_pool_unclaim_store(const char *path)
+{
+	struct tess_pool *pool;
+	dev_t dev;
+
+	if (dm_devt_from_path(path, &dev))
+		return;
+	mutex_lock(&tess_pools_lock);
+	list_for_each_entry(pool, &tess_pools, list)
+		if (pool->claim_file && pool->store.bdev->bd_dev == dev)
+			tess_pool_unclaim(pool);
+	mutex_unlock(&tess_pools_lock);
+}
+
+static void tess_pool_claim_orphans(void)
+{
+	struct tess_pool *pool;
+
+	mutex_lock(&tess_pools_lock);
+	list_for_each_entry(pool, &tess_pools, list)
+		if (pool->orphan && !pool->ref)
+			tess_pool_claim(pool);
+	mutex_unlock(&tess_pools_lock);
+}
+
+/*
+ * The last table is gone (and has put its devices): free the pool, or
+ * keep it as an orphan, its store claimed, while the store holds
+ * swapped-out pages.  tess_pools_lock held.
  */
 static void __tess_pool_release(struct tess_pool *pool)
 {
@@ -733,10 +825,13 @@ static void __tess_pool_release(struct tess_pool *pool)
 			DMINFO("pool %s: kept while its store holds swapped-out pages",
 			       tess_pool_name(pool));
 		WRITE_ONCE(pool->orphan, true);
+		tess_pool_claim(pool);
 		return;
 	}
 	list_del(&pool->list);
 	tess_pool_destroy(pool);
+	/* It may have been the bound one: another pool serves swap now. */
+	tess_pool_bind_any();
 }
 
 /* Bind the swap backend to the first resumed pool that serves swap. */
@@ -793,9 +888,14 @@ static int tess_pool_load_ref(void *ctx, u64 store, u32 count)
 	return tess_alloc_set_refs(a, store, count);
 }
 
-/* Is block 0 of @bdev all zeroes?  1 yes, 0 no, or -errno. */
-static int tess_pool_zeroed(struct block_device *bdev)
+/*
+ * Is block 0 of the metadata device all zeroes?  1 yes, 0 no (then @uuid
+ * is the uuid its superblock names, to be checked by tess_md_open()), or
+ * -errno.
+ */
+static int tess_pool_md_blank(struct block_device *bdev, u8 *uuid)
 {
+	const struct tess_md_super_disk *sb;
 	struct dm_bufio_client *c;
 	struct dm_buffer *b;
 	void *data;
@@ -809,47 +909,22 @@ static int tess_pool_zeroed(struct block_device *bdev)
 		r = PTR_ERR(data);
 	} else {
 		r = !memchr_inv(data, 0, TESS_BLOCK_SIZE);
+		sb = data;
+		memcpy(uuid, sb->uuid, UUID_SIZE);
 		dm_bufio_release(b);
 	}
 	dm_bufio_client_destroy(c);
 	return r;
 }
 
-/*
- * The store superblock, then the metadata.  A new store (block 0 zero) is
- * formatted, with a new uuid, only with new metadata, and before it: a
- * crash in between leaves a store the metadata is then formatted for.
- */
-static int tess_pool_open_store_md(struct tess_pool *pool, u64 *nr_blocks,
-				   char **error)
+/* Open the metadata for the store's @uuid (formats blank metadata). */
+static int tess_pool_open_md(struct tess_pool *pool, u64 nr_blocks,
+			     const u8 *uuid, char **error)
 {
-	struct block_device *sbdev = file_bdev(pool->store_file);
-	u8 uuid[UUID_SIZE];
 	bool formatted;
-	int r, fresh;
+	int r;
 
-	fresh = tess_store_read_sb(sbdev, tess_pool_name(pool), nr_blocks, uuid);
-	if (fresh < 0) {
-		*error = "Store device is not usable (see the kernel log)";
-		return fresh == -ENOMEM ? fresh : -EINVAL;
-	}
-	if (fresh) {
-		r = tess_pool_zeroed(pool->md_bdev);
-		if (r <= 0) {
-			*error = r ? "Cannot read the metadata device" :
-				 "Store is new but the metadata is not";
-			return -EINVAL;
-		}
-		generate_random_uuid(uuid);
-		r = tess_store_format(sbdev, *nr_blocks, uuid);
-		if (r) {
-			*error = "Cannot format the store device";
-			return -EIO;
-		}
-		DMINFO("pool %s: store formatted, %llu blocks",
-		       tess_pool_name(pool), *nr_blocks);
-	}
-	pool->md = tess_md_open(pool->md_bdev, *nr_blocks, uuid, &formatted,
+	pool->md = tess_md_open(pool->md_bdev, nr_blocks, uuid, &formatted,
 				error);
 	if (IS_ERR(pool->md)) {
 		r = PTR_ERR(pool->md);
@@ -858,6 +933,80 @@ static int tess_pool_open_store_md(struct tess_pool *pool, u64 *nr_blocks,
 	}
 	if (formatted)
 		DMINFO("pool %s: metadata formatted", tess_pool_name(pool));
+	return 0;
+}
+
+/*
+ * A new store (block 0 zero): with blank metadata, format the metadata
+ * with a new uuid, then the store; with metadata that names nothing yet
+ * (trans_id 0, no disk: a crash between the two), finish formatting the
+ * store for it.  Anything else is another pool's metadata: refused.
+ */
+static int tess_pool_format_store(struct tess_pool *pool,
+				  struct block_device *sbdev, u64 nr_blocks,
+				  u8 *uuid, char **error)
+{
+	struct tess_md_usage u;
+	int r;
+
+	r = tess_pool_md_blank(pool->md_bdev, uuid);
+	if (r < 0) {
+		*error = "Cannot read the metadata device";
+		return -EINVAL;
+	}
+	if (r)
+		generate_random_uuid(uuid);
+	r = tess_pool_open_md(pool, nr_blocks, uuid, error);
+	if (r)
+		return r;
+	if (tess_md_get_usage(pool->md, &u) || u.trans_id || u.nr_disks) {
+		*error = "Store is new but the metadata is not";
+		return -EINVAL;
+	}
+	r = tess_store_format(sbdev, nr_blocks, uuid);
+	if (r) {
+		*error = "Cannot format the store device";
+		return -EIO;
+	}
+	DMINFO("pool %s: store formatted, %llu blocks", tess_pool_name(pool),
+	       nr_blocks);
+	return 0;
+}
+
+/*
+ * The store superblock, then the metadata.  A new store is formatted
+ * after its metadata (tess_pool_format_store()).  An existing store with
+ * blank metadata is refused: formatting the metadata would discard every
+ * remap, silently.
+ */
+static int tess_pool_open_store_md(struct tess_pool *pool, u64 *nr_blocks,
+				   char **error)
+{
+	struct block_device *sbdev = file_bdev(pool->store_file);
+	u8 uuid[UUID_SIZE], md_uuid[UUID_SIZE];
+	int r, fresh;
+
+	fresh = tess_store_read_sb(sbdev, tess_pool_name(pool), nr_blocks, uuid);
+	if (fresh < 0) {
+		*error = "Store device is not usable (see the kernel log)";
+		return fresh == -ENOMEM ? fresh : -EINVAL;
+	}
+	if (fresh) {
+		r = tess_pool_format_store(pool, sbdev, *nr_blocks, uuid,
+					   error);
+	} else {
+		r = tess_pool_md_blank(pool->md_bdev, md_uuid);
+		if (r) {
+			DMERR("pool %s: blank metadata for a used store: refused",
+			      tess_pool_name(pool));
+			*error = r < 0 ? "Cannot read the metadata device" :
+				 "Metadata is new but the store is not";
+			return -EINVAL;
+		}
+		r = tess_pool_open_md(pool, *nr_blocks, uuid, error);
+	}
+	if (r)
+		return r;
 	r = tess_store_init(&pool->store, sbdev, *nr_blocks, uuid);
 	if (r) {
 		*error = "Cannot allocate the store allocator";
@@ -1086,8 +1235,10 @@ static int tess_pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Unexpected arguments after the feature arguments";
 		r = -EINVAL;
 	}
-	if (!r)
+	if (!r) {
+		tess_pool_unclaim_store(argv[1]);
 		r = tess_pool_get_devices(pc, argv);
+	}
 	if (r)
 		goto bad;
 
@@ -1111,6 +1262,7 @@ static int tess_pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	pool->ref++;
 	pool->pool_md = dm_table_get_md(ti->table);
 	WRITE_ONCE(pool->orphan, false);
+	tess_pool_unclaim(pool);
 	mutex_unlock(&tess_pools_lock);
 
 	ti->num_flush_bios = 1;
@@ -1127,6 +1279,7 @@ bad_pool:
 	dm_put_device(ti, pc->store_dev);
 	dm_put_device(ti, pc->metadata_dev);
 bad:
+	tess_pool_claim_orphans();
 	DMERR("%s: %s", tess_pool_dev_name(ti), ti->error);
 	kfree(pc);
 	return r;
@@ -1141,9 +1294,10 @@ static void tess_pool_dtr(struct dm_target *ti)
 	if (pool->live_ti == ti)
 		WRITE_ONCE(pool->live_ti, NULL);
 	mutex_unlock(&pool->mutex);
-	tess_pool_put(pool);
+	/* First: an orphan claims its store once no table does. */
 	dm_put_device(ti, pc->store_dev);
 	dm_put_device(ti, pc->metadata_dev);
+	tess_pool_put(pool);
 	atomic_dec(&tess_nr_pools);
 	kfree(pc);
 }
@@ -1178,6 +1332,9 @@ static void tess_pool_resume(struct dm_target *ti)
 	mutex_lock(&tess_pools_lock);
 	if (f->swap)
 		tess_backend_bind(pool);
+	/* Reloaded with no_swap: hand swap over, if the store holds none. */
+	else if (tess_backend_bound() == pool && tess_backend_unbind(pool))
+		tess_pool_bind_any();
 	mutex_unlock(&tess_pools_lock);
 	if (f->commit_period)
 		mod_delayed_work(pool->wq, &pool->period_work,
@@ -1209,7 +1366,9 @@ static const char * const tess_pool_mode_names[] = {
  * Fields, as documented: transaction id, metadata blocks, store
  * blocks with any reference, held by swap entries, held by remaps (as
  * written to the metadata: remaps made since the last commit's collection
- * count from the next), disks, mode, needs_check, swap, low water, then
+ * count from the next), disks, mode (rw | ro | fail: ro after a metadata
+ * error, fail when not even needs_check could be written, as dm-thin's
+ * "fail"), needs_check, swap, low water, then
  * the features.
  */
 static void tess_pool_status_info(struct tess_pool_c *pc, char *result,

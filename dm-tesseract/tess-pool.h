@@ -163,7 +163,11 @@ int tess_pool_defer_flush(struct tess_pool_disk *pd, struct bio *bio);
  * A FUA write of @pd completed: if changes are not yet committed, the
  * pool ends it (bio_endio() again) after a commit that began after now,
  * with -EIO if that fails, and this returns true: end_io returns
- * DM_ENDIO_INCOMPLETE.  Any context (end_io).
+ * DM_ENDIO_INCOMPLETE.  Any context (end_io).  In a read-only pool with
+ * changes that could not be committed, every FUA write fails, even one
+ * that touched no remap: the open transaction was aborted, so the last
+ * commit may still remap the blocks it wrote, and nothing per block says
+ * which.
  */
 bool tess_pool_defer_completion(struct tess_pool_disk *pd, struct bio *bio);
 

@@ -344,6 +344,28 @@ static void tess_rc_drop_range(struct tess_reconcile *rc, u64 first, u64 last)
 	}
 }
 
+/* The blocks [*@ff, *@lf) that @bio covers whole. */
+static void tess_rc_whole_blocks(struct tess_reconcile *rc, struct bio *bio,
+				 u64 *ff, u64 *lf)
+{
+	sector_t start = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
+	sector_t end = start + bio_sectors(bio);
+
+	*ff = tess_block_of(start) + !!(start & (TESS_SECTORS_PER_BLOCK - 1));
+	*lf = tess_block_of(end - 1) + 1 -
+	      !!(end & (TESS_SECTORS_PER_BLOCK - 1));
+}
+
+/* A discard the worker holds: the content of whole blocks is undefined. */
+static void tess_rc_discard_remaps(struct tess_reconcile *rc, struct bio *bio)
+{
+	u64 ff, lf;
+
+	tess_rc_whole_blocks(rc, bio, &ff, &lf);
+	if (ff < lf)
+		tess_rc_drop_range(rc, ff, lf - 1);
+}
+
 /* A write that drops remaps when it completes is done. */
 static void tess_rc_dropped(struct tess_reconcile *rc)
 {
@@ -362,6 +384,13 @@ static void tess_rc_settle_and_submit(struct tess_reconcile *rc,
 	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
 	int r;
 
+	if (bio_op(bio) == REQ_OP_DISCARD) {
+		tess_rc_discard_remaps(rc, bio);
+		if (tess_disk_map_data(rc->ti->private, bio) ==
+		    DM_MAPIO_REMAPPED)
+			dm_submit_bio_remap(bio, NULL);
+		return;
+	}
 	r = tess_rc_settle(rc, bio);
 	if (r) {
 		DMERR_LIMIT("%s: copying a remapped block home failed: %d",
@@ -424,9 +453,18 @@ static enum tess_rc_verdict tess_rc_over_remaps(struct tess_reconcile *rc,
 	ff = first + !!(start & (TESS_SECTORS_PER_BLOCK - 1));
 	lf = last + 1 - !!(end & (TESS_SECTORS_PER_BLOCK - 1));
 	if (bio_op(bio) == REQ_OP_DISCARD) {
+		if (ff >= lf)
+			return TESS_RC_MAP;
+		atomic_inc(&rc->dropping);
+		/* Raise dropping before reading deferring: tess_rc_queue() pairs. */
+		smp_mb__after_atomic();
+		if (atomic_read(&rc->deferring)) {
+			tess_rc_dropped(rc);
+			return TESS_RC_DEFER;
+		}
 		/* Their content is undefined now: drop them at once. */
-		if (ff < lf)
-			tess_rc_drop_range(rc, ff, lf - 1);
+		tess_rc_drop_range(rc, ff, lf - 1);
+		tess_rc_dropped(rc);
 		return TESS_RC_MAP;
 	}
 	if (ff < lf) {
@@ -498,6 +536,17 @@ static bool tess_rc_hold_extent(struct tess_reconcile *rc,
 	return true;
 }
 
+/* Put the references tess_rc_hold_extent() took on @e's store blocks. */
+static void tess_rc_put_extent(struct tess_reconcile *rc,
+			       const struct tess_extent *e)
+{
+	u64 b = tess_block_of(e->store_sector);
+	u64 last = tess_block_of(e->store_sector + e->len - 1);
+
+	for (; b <= last; b++)
+		tess_alloc_put(tess_rc_alloc(rc), b);
+}
+
 bool tess_rc_map_read(struct tess_reconcile *rc, struct bio *bio, int *r)
 {
 	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
@@ -558,37 +607,92 @@ void tess_rc_end_io(struct tess_reconcile *rc, struct bio *bio,
 /* Sectors planned at a time when copying home: bounds the map walk. */
 #define TESS_COPY_HOME_WINDOW	2048
 
+/* Put the copy's reference of each block recorded in @copied. */
+static void tess_rc_put_copied(struct tess_reconcile *rc,
+			       struct xarray *copied)
+{
+	unsigned long i;
+	void *e;
+
+	xa_for_each(copied, i, e)
+		tess_alloc_put(tess_rc_alloc(rc), xa_to_value(e));
+}
+
 /*
- * Copy the remaps of the window at block @disk home, recording in @copied
- * each disk block and the store block its copy reads.  Returns the first
- * block after the window.
+ * Plan the window at block @disk (at most up to block @end) and take a
+ * reference on each store block it copies, under the disk's lock as a read
+ * does: a discard or the hook may drop or replace a remap meanwhile, and
+ * the block must not be reused while kcopyd reads it.  Returns the number
+ * of extents planned, 0 if a reference could not be taken.
  */
-static u64 tess_rc_copy_window(struct tess_reconcile *rc, struct tess_copy *c,
-			       struct xarray *copied, u64 disk, int *r)
+static unsigned int tess_rc_plan_copy(struct tess_reconcile *rc, u64 disk,
+				      u64 end, struct tess_extent *ext,
+				      unsigned int max)
 {
 	sector_t start = (sector_t)disk * TESS_SECTORS_PER_BLOCK;
+	sector_t len = min_t(sector_t, (end - disk) * TESS_SECTORS_PER_BLOCK,
+			     TESS_COPY_HOME_WINDOW);
+	struct tess_pool_disk *pd = rc->pd;
+	struct tess_io held;
+	unsigned long flags;
+	unsigned int i, n;
+
+	spin_lock_irqsave(&pd->lock, flags);
+	n = tess_remap_plan(&pd->map, start, len, ext, max);
+	for (i = 0; i < n; i++) {
+		if (ext[i].remapped && !tess_rc_hold_extent(rc, &ext[i], &held))
+			break;
+	}
+	if (i < n) {
+		/* Undo the extents held before the one that failed. */
+		while (i--) {
+			if (ext[i].remapped)
+				tess_rc_put_extent(rc, &ext[i]);
+		}
+		n = 0;
+	}
+	spin_unlock_irqrestore(&pd->lock, flags);
+	return n;
+}
+
+/*
+ * Copy the remaps of the window at block @disk home, recording in @copied
+ * each disk block and the store block its copy reads (and holds a
+ * reference on).  Returns the first block after the window; *@r is set on
+ * an error.
+ */
+static u64 tess_rc_copy_window(struct tess_reconcile *rc, struct tess_copy *c,
+			       struct xarray *copied, u64 disk, u64 end,
+			       int *r)
+{
 	struct tess_extent ext[16];
 	unsigned int i, n;
-	u64 b, nr;
+	u64 b, nr, store;
 	void *old;
 
-	n = tess_remap_plan(tess_rc_map(rc), start,
-			    min_t(sector_t, rc->ti->len - start,
-				  TESS_COPY_HOME_WINDOW),
-			    ext, ARRAY_SIZE(ext));
+	n = tess_rc_plan_copy(rc, disk, end, ext, ARRAY_SIZE(ext));
+	if (!n) {
+		*r = -EIO;
+		return end;
+	}
 	for (i = 0; i < n; i++) {
 		if (!ext[i].remapped)
 			continue;
-		tess_copy_one(rc, c, ext[i].store_sector, ext[i].sector,
-			      ext[i].len);
+		/* Recorded first: @copied puts the references at the end. */
 		nr = ext[i].len / TESS_SECTORS_PER_BLOCK;
 		for (b = 0; b < nr; b++) {
-			old = xa_store(copied, tess_block_of(ext[i].sector) + b,
-				       xa_mk_value(tess_block_of(ext[i].store_sector) + b),
-				       GFP_KERNEL);
+			store = tess_block_of(ext[i].store_sector) + b;
+			old = *r ? NULL :
+			      xa_store(copied, tess_block_of(ext[i].sector) + b,
+				       xa_mk_value(store), GFP_KERNEL);
 			if (xa_is_err(old))
 				*r = xa_err(old);
+			if (*r)
+				tess_alloc_put(tess_rc_alloc(rc), store);
 		}
+		if (!*r)
+			tess_copy_one(rc, c, ext[i].store_sector,
+				      ext[i].sector, ext[i].len);
 	}
 	return tess_block_of(ext[n - 1].sector + ext[n - 1].len - 1) + 1;
 }
@@ -596,13 +700,15 @@ static u64 tess_rc_copy_window(struct tess_reconcile *rc, struct tess_copy *c,
 /*
  * Copy every remap home, flush, then drop those that still name the store
  * block that was copied (a remap the hook replaced meanwhile stays).  The
- * copies hold no references of their own: each copied block is held by
- * its remap until this drops it, and writes over remaps wait behind the
- * copy on the ordered worker.
+ * copies hold references of their own (tess_rc_plan_copy()), and writes
+ * and discards over remaps wait behind the copy on the ordered worker.
+ * Only blocks inside the table are walked: a table shorter than a remap is
+ * refused (tess-disk.c), so a remap past the end is an error here.
  */
 static int tess_rc_copy_all(struct tess_reconcile *rc, u64 *nr)
 {
 	const char *name = dm_table_device_name(rc->ti->table);
+	u64 end = rc->ti->len / TESS_SECTORS_PER_BLOCK;
 	u64 disk = 0, store;
 	struct xarray copied;
 	struct tess_copy c;
@@ -612,8 +718,9 @@ static int tess_rc_copy_all(struct tess_reconcile *rc, u64 *nr)
 
 	xa_init(&copied);
 	tess_copy_start(&c);
-	while (tess_remap_next(tess_rc_map(rc), &disk, ULONG_MAX, &store)) {
-		disk = tess_rc_copy_window(rc, &c, &copied, disk, &r);
+	while (!r && disk < end &&
+	       tess_remap_next(tess_rc_map(rc), &disk, end - 1, &store)) {
+		disk = tess_rc_copy_window(rc, &c, &copied, disk, end, &r);
 		cond_resched();
 	}
 	if (tess_copy_wait(&c) || r) {
@@ -630,7 +737,14 @@ static int tess_rc_copy_all(struct tess_reconcile *rc, u64 *nr)
 		if (!r && tess_rc_drop(rc, i, xa_to_value(e), false))
 			(*nr)++;
 	}
+	tess_rc_put_copied(rc, &copied);
 	xa_destroy(&copied);
+	disk = end;
+	if (!r && tess_remap_next(tess_rc_map(rc), &disk, ULONG_MAX, &store)) {
+		DMERR("%s: copy_home: block %llu is remapped past the end of the table",
+		      name, disk);
+		r = -EIO;
+	}
 	return r;
 }
 
@@ -653,6 +767,13 @@ static void tess_rc_copy_home_work(struct work_struct *work)
 	ch->r = tess_rc_copy_all(rc, &nr);
 	if (!ch->r)
 		ch->r = tess_pool_commit(rc->pool);
+	/* The hook may have remapped blocks behind the copy: say so. */
+	if (!ch->r && atomic64_read(&rc->pd->remapped)) {
+		DMERR("%s: copy_home: %lld blocks remapped meanwhile: run it again",
+		      dm_table_device_name(rc->ti->table),
+		      atomic64_read(&rc->pd->remapped));
+		ch->r = -EBUSY;
+	}
 	if (!ch->r && tess_verbose)
 		DMINFO("%s: copy_home: %llu remapped blocks copied home",
 		       dm_table_device_name(rc->ti->table), nr);
@@ -663,8 +784,11 @@ int tess_rc_copy_home(struct tess_reconcile *rc)
 {
 	struct tess_copy_home ch = { .rc = rc };
 
-	if (READ_ONCE(rc->state) == TESS_RC_SUSPENDED)
+	if (READ_ONCE(rc->state) == TESS_RC_SUSPENDED) {
+		DMERR("%s: copy_home: the disk is suspended",
+		      dm_table_device_name(rc->ti->table));
 		return -EBUSY;
+	}
 	if (tess_pool_get_mode(rc->pool) != TESS_POOL_RW) {
 		DMERR("%s: copy_home: the pool is read-only",
 		      dm_table_device_name(rc->ti->table));

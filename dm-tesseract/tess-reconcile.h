@@ -33,7 +33,10 @@
  * worker waits for @dropping to reach zero before copying, and a write
  * that would drop remaps goes through the worker while @deferring is not
  * zero (the two are read and raised in opposite orders, with barriers).
- * copy_home runs on the same ordered worker, with @deferring raised.
+ * A discard over remaps does the same: once it dropped a remap, later
+ * writes to that block go straight home, so a copy planned before the
+ * drop must not be in flight.  copy_home runs on the same ordered worker,
+ * with @deferring raised.
  */
 #ifndef DM_TESSERACT_RECONCILE_H
 #define DM_TESSERACT_RECONCILE_H
@@ -155,8 +158,10 @@ void tess_rc_stop(struct tess_reconcile *rc);
 /*
  * The copy_home message: copy every remapped block home (dm-kcopyd, in
  * disk order), flush the data device, drop the remaps, commit the pool.
- * On any error the remaps stay (and read right): -EIO, logged.  Process
- * context, may sleep long; the table must be resumed.
+ * Returns 0 only when the disk has no remap left.  On a copy, flush or
+ * commit error the remaps stay (and read right): -EIO, logged.  -EBUSY,
+ * logged: the table is suspended, or the hook remapped blocks during the
+ * copy (they stay; run it again).  Process context, may sleep long.
  */
 int tess_rc_copy_home(struct tess_reconcile *rc);
 

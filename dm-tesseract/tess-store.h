@@ -6,8 +6,9 @@
  * swap) by host swap, divided into 4 KiB blocks.  Block 0 is the
  * superblock (magic, version 2, block size, block count, the pool's uuid,
  * checksum).  A store whose block 0 is all zeroes is new: the pool formats
- * it, with a new uuid, before it formats the metadata (so that a crash in
- * between leaves a store the metadata will be formatted for).  A store of
+ * it after it formats the metadata with a new uuid (so that a crash in
+ * between leaves metadata that names nothing, which the store is then
+ * formatted for); a store with blank metadata is refused.  A store of
  * another format or version is refused, never overwritten.  Blocks 1..
  * hold page contents, handed out by the allocator.
  *

@@ -133,6 +133,10 @@ check_eq "the pool has no disk table" "$(pool_status_field 6)" 1
 
 check "good disk table with features" disk_open vm0 1 /dev/ubda no_discard_passdown max_remapped 100
 check_eq "disk features read back" "$(dmsetup table vm0 | cut -d' ' -f7-)" "3 no_discard_passdown max_remapped 100"
+# As given, as the pool prints its features even when they equal defaults:
+# max_remapped 0 is the default, but a table must read back as it was.
+check "reload vm0 with max_remapped 0" disk_reload vm0 1 /dev/ubda max_remapped 0
+check_eq "max_remapped 0 reads back" "$(dmsetup table vm0 | cut -d' ' -f7-)" "2 max_remapped 0"
 check "reload vm0 with the same id" disk_reload vm0 1 /dev/ubda no_reconcile
 check_eq "the new features read back" "$(dmsetup table vm0 | cut -d' ' -f7-)" "1 no_reconcile"
 kmsg_mark

@@ -111,7 +111,14 @@ check_eq "sysfs counts no pool" "$(cat $TESS_SYS/pools)" 0
 # Swapped-out pages in its store keep the pool object (and its store).
 pages=$(backend pages)
 echo "# $pages swapped-out pages in the store at remove"
-[ "$pages" -eq 0 ] || check "the removed pool is kept for them" test "$(store_stat blocks)" -gt 0
+if [ "$pages" -gt 0 ]; then
+	check "the removed pool is kept for them" test "$(store_stat blocks)" -gt 0
+	excl_open() { python3 -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_RDWR | os.O_EXCL))' "$1"; }
+	check_fails "its store refuses an exclusive open (mkswap, mkfs)" excl_open /dev/ubdc
+	check "a new pool table adopts it" dmsetup create pool --table "$ptable"
+	check "remove it again" dmsetup remove pool
+	check_fails "kept again, claimed again" excl_open /dev/ubdc
+fi
 check "swapoff" swapoff /dev/ubdb
 store_empty() { [ "$(store_stat blocks)" = 0 ]; }
 check "the kept pool goes with the last swapped-out page" wait_for 5 store_empty
@@ -130,6 +137,13 @@ check "the overwrite reads back" "$SW" verify /dev/mapper/vm0 10 10 3
 check "the second write reads back" "$SW" verify /dev/mapper/vm0 512 64 2
 check "the racing write reads back" "$SW" verify /dev/mapper/vm0 1536 128 10
 check "reads were redirected to the store" test "$(dfield 10)" -ge 1
+
+# A table shorter than a remap: its blocks could be neither read nor
+# copied home (copy_home walked past the end and oopsed): refused.
+kmsg_mark
+check_fails "a reload that ends before remapped block 1600" dmsetup reload vm0 --table "0 $((1600 * 8)) tesseract /dev/mapper/pool 1 /dev/ubda"
+check_kmsg "refused: remaps past the end" "remaps past the table's end"
+check_eq "the live table keeps every remap" "$(dfield 7)" "$remapped"
 
 # copy_home: the data device alone is the whole disk again.
 check "copy_home" dmsetup message vm0 0 copy_home
@@ -218,6 +232,53 @@ check "swapoff" swapoff /dev/ubdb
 check "remove pmeta" dmsetup remove pmeta
 check "rmmod" rmmod dm_tesseract
 
+# A store flush fails, then the data device's too: the drops collected
+# could never be backed by a flush, so the pool gives the transaction up
+# (read-only) rather than let a later commit record them.
+check "insmod" load_module
+check "blank metadata and store" sh -c "dd if=/dev/zero of=/dev/ubdd bs=4096 count=1 oflag=direct status=none && dd if=/dev/zero of=/dev/ubdc bs=4096 count=1 oflag=direct status=none"
+ssz=$(sectors /dev/ubdc)
+check "store on a linear device" dmsetup create pstore --table "0 $ssz linear /dev/ubdc 0"
+check "data on a linear device" dmsetup create pdata --table "0 $size linear /dev/ubda 0"
+check "the pool on it" dmsetup create pool --table "0 $plen tesseract-pool /dev/ubdd /dev/mapper/pstore 2 commit_period 0"
+check "create_disk 3" dmsetup message pool 0 create_disk 3
+check "disk 3" dmsetup create vm0 --table "0 $size tesseract /dev/mapper/pool 3 /dev/mapper/pdata"
+check "swapon" swapon /dev/ubdb
+# copy_home returns 0 only when no remap is left: blocks remapped while
+# it copies (slowly: data writes take 2 s) make it fail, and they stay.
+check "write 32 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 300 32 13 > /dev/null"
+check "data writes take 2 s" sh -c "dmsetup suspend pdata && dmsetup load pdata --table '0 $size delay /dev/ubda 0 2000' && dmsetup resume pdata"
+(dmsetup message vm0 0 copy_home 2> /dev/null; echo $? > "$tess_out/copy_home.rc") &
+copier=$!
+check "write 16 swapped-out pages during copy_home" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 400 16 14 > /dev/null"
+wait "$copier"
+check "copy_home fails: blocks were remapped meanwhile" test "$(cat "$tess_out/copy_home.rc")" -ne 0
+check "they stay remapped" test "$(dfield 7)" -gt 0
+check "they read back" "$SW" verify /dev/mapper/vm0 400 16 14
+check "data writes at full speed" sh -c "dmsetup suspend pdata && dmsetup load pdata --table '0 $size linear /dev/ubda 0' && dmsetup resume pdata"
+check "copy_home again" dmsetup message vm0 0 copy_home
+check_eq "no remap left" "$(dfield 7)" 0
+check "the data device alone holds both writes" sh -c "'$SW' verify /dev/ubda 300 32 13 && '$SW' verify /dev/ubda 400 16 14"
+check "write 64 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 0 64 11 > /dev/null"
+check "they are remapped" test "$(dfield 7)" -ge 32
+check "commit them" flush_dev /dev/mapper/vm0
+check "swapoff" swapoff /dev/ubdb
+check "overwrite pages 0..63: their remaps are dropped" "$SW" keep /dev/mapper/vm0 0 64 12
+check_eq "none remapped" "$(dfield 7)" 0
+flakey() { dmsetup suspend "$1" && dmsetup load "$1" --table "0 $2 flakey $3 0 0 3600 1 error_writes" && dmsetup resume "$1"; }
+check "store writes and flushes fail" flakey pstore "$ssz" /dev/ubdc
+check "data writes and flushes fail" flakey pdata "$size" /dev/ubda
+kmsg_mark
+check_fails "a flush cannot commit the drops" flush_dev /dev/mapper/vm0
+check "remove the disk (its data device cannot flush)" dmsetup remove vm0
+check "the store works again" sh -c "dmsetup suspend pstore && dmsetup load pstore --table '0 $ssz linear /dev/ubdc 0' && dmsetup resume pstore"
+case $(pfield 7) in ro|fail) ok "the pool gave the transaction up ($(pfield 7))" ;; *) not_ok "the pool gave the transaction up: $(pfield 7)" ;; esac
+check_fails "no later commit records the drops" dmsetup message pool 0 commit
+check_kmsg "said so" "could not be committed"
+check "remove the pool" dmsetup remove pool
+check "remove pstore and pdata" dmsetup remove pstore pdata
+check "rmmod" rmmod dm_tesseract
+
 # Another pool's store, and a store zeroed under its metadata: refused.
 check "insmod" load_module
 check "zero a second store and metadata" sh -c "dd if=/dev/zero of=/dev/ubdb bs=4096 count=1 oflag=direct status=none && dd if=/dev/zero of=/dev/ubda bs=4096 count=1 oflag=direct status=none"
@@ -231,4 +292,35 @@ check_kmsg "refused: another store" "uuid\|another"
 check "zero the first store" dd if=/dev/zero of=/dev/ubdc bs=4096 count=1 oflag=direct status=none
 check_fails "its metadata without its store" dmsetup create pool --table "$ptable"
 check_kmsg "refused: the store is new" "Store is new but the metadata is not"
+
+# Blank metadata with a store that holds a pool: formatting it would
+# discard every remap: refused.  Metadata that names nothing yet with a
+# blank store (a crash between the two formats) gets its store.
+pool2="0 $blen tesseract-pool /dev/ubda /dev/ubdb"
+check "blank pool2's metadata" dd if=/dev/zero of=/dev/ubda bs=4096 count=1 oflag=direct status=none
+kmsg_mark
+check_fails "its store with blank metadata" dmsetup create pool2 --table "$pool2 1 no_swap"
+check_kmsg "refused: the metadata is new" "Metadata is new but the store is not"
+check "blank its store too" dd if=/dev/zero of=/dev/ubdb bs=4096 count=1 oflag=direct status=none
+check "both blank: formatted" dmsetup create pool2 --table "$pool2 1 no_swap"
+check_eq "nothing committed" "$(status_field pool2 1)" 0
+check "remove it" dmsetup remove pool2
+check "blank the store again" dd if=/dev/zero of=/dev/ubdb bs=4096 count=1 oflag=direct status=none
+check "metadata at transaction 0: the store is formatted for it" dmsetup create pool2 --table "$pool2 1 no_swap"
+check "remove it" dmsetup remove pool2
+
+# Swap is handed over when the bound pool goes or stops serving it.
+check "blank the first pool's metadata" dd if=/dev/zero of=/dev/ubdd bs=4096 count=1 oflag=direct status=none
+check "a pool serving swap" dmsetup create pool --table "0 $plen tesseract-pool /dev/ubdd /dev/ubdc"
+check_eq "it is bound" "$(pfield 9)" swap
+check "a second one" dmsetup create pool2 --table "$pool2"
+check_eq "it waits" "$(status_field pool2 9)" swap_busy
+check "reload the first with no_swap" sh -c "dmsetup reload pool --table '0 $plen tesseract-pool /dev/ubdd /dev/ubdc 1 no_swap' && dmsetup resume pool"
+check_eq "it does not serve swap" "$(pfield 9)" no_swap
+check_eq "the second is bound now" "$(status_field pool2 9)" swap
+check "reload the first with swap" sh -c "dmsetup reload pool --table '0 $plen tesseract-pool /dev/ubdd /dev/ubdc' && dmsetup resume pool"
+check_eq "it waits" "$(pfield 9)" swap_busy
+check "remove the bound one" dmsetup remove pool2
+check_eq "the first is bound" "$(pfield 9)" swap
+check "remove it" dmsetup remove pool
 check "rmmod" rmmod dm_tesseract

@@ -3,7 +3,7 @@
 """Fuzz dm-tesseract's user-facing inputs, inside the UML host under test.
 
   tess-fuzz.py run PHASE BATCH COUNT DIR   run COUNT inputs of one batch
-  tess-fuzz.py sb COUNT DIR                damaged superblocks at pool load
+  tess-fuzz.py sb BATCH COUNT DIR          damaged superblocks at pool load
   tess-fuzz.py report DIR                  judge all batches, print TAP lines
 
 PHASE is "noswap" (the live pool has the no_swap feature) or "swap" (it
@@ -416,8 +416,12 @@ def join_words(rng, words):
 def id_token(rng, env):
     r = rng.random()
     if r < 0.35:
+        # Mostly an id a table may open: created, not live.
+        free = sorted(env.disks - env.live) or sorted(env.disks)
+        return b"%d" % rng.choice(free)
+    if r < 0.45:
         return b"%d" % rng.choice(sorted(env.disks))
-    if r < 0.55:
+    if r < 0.6:
         return b"%d" % rng.choice([0, 2, 3, 7, 1000, MAX_ID, rng.randrange(MAX_ID + 1)])
     if r < 0.75:
         return rng.choice([b"16777216", b"4294967296", b"4294967297", b"-1", b"x",
@@ -537,15 +541,17 @@ def predict_disk_table(env, length, params, self_dev):
         return refused("d_pool") + (None,)
     if pool != env.pool_dev:
         return refused("d_notpool") + (None,)
+    # The disk id before the data device: "in use" says more than the
+    # data device's "busy".
+    if v in env.live:
+        return refused("d_busy") + (None,)
+    if v not in env.disks:
+        return refused("d_noid") + (None,)
     data = resolve_dev(env, argv[2], self_dev)
     if data is None:
         return refused("data") + (None,)
     if length > env.size(data):
         return refused("small") + (None,)
-    if v in env.live:
-        return refused("d_busy") + (None,)
-    if v not in env.disks:
-        return refused("d_noid") + (None,)
     if data in (env.devno("/dev/ubdc"), env.devno("/dev/ubdd"), env.pool_dev):
         return None, [], None
     canon = b"%s %d %s " % (devno_str(pool).encode(), v, devno_str(data).encode())
@@ -1109,18 +1115,19 @@ def flip_bits(rng, block):
     return "%d bits flipped in the first %d bytes" % (bits, lim)
 
 
-def run_sb(count, outdir):
+def run_sb(batch, count, outdir):
     """Pool tables on COUNT damaged metadata and store superblocks: each
     refused as predicted, and left as it was."""
-    rng = random.Random("%d/sb" % SEED)
+    rng = random.Random("%d/sb/%d" % (SEED, batch))
+    tag = "sb-%d" % batch
     dm = DM()
     kmsg = Kmsg()
-    kmsg.mark("sb-0 begin")
+    kmsg.mark(tag + " begin")
     make_scratch(dm)
     meta, store = dm_path(dm, "tfzmeta"), dm_path(dm, "tfzstore")
     sblocks = SCRATCH_STORE // 8
     mblocks = SCRATCH_META // 8
-    out = open(os.path.join(outdir, "sb-0.json"), "w")
+    out = open(os.path.join(outdir, tag + ".json"), "w")
 
     def load(m, s, length):
         dm.create("tfzsb")
@@ -1143,7 +1150,7 @@ def run_sb(count, outdir):
     gm, gs = direct_io(meta), direct_io(store)
     for name, block, xor in (("metadata", gm, MSB_XOR), ("store", gs, SSB_XOR)):
         if struct.unpack_from("<I", block)[0] != csum(block, xor):
-            out.write(json.dumps({"id": "sb-0-csum-" + name, "kind": "superblock",
+            out.write(json.dumps({"id": tag + "-csum-" + name, "kind": "superblock",
                                   "input": "the checksum model of the %s superblock" % name,
                                   "expect": 0, "why": [], "errno": -1}) + "\n")
 
@@ -1164,9 +1171,9 @@ def run_sb(count, outdir):
         direct_io(store, gs)
         out.write(json.dumps(rec) + "\n")
 
-    attempt({"id": "sb-0-good", "input": "the pool's own superblocks"}, gm, gs)
+    attempt({"id": tag + "-good", "input": "the pool's own superblocks"}, gm, gs)
     for i in range(count):
-        rec = {"id": "sb-0-%d" % i}
+        rec = {"id": "%s-%d" % (tag, i)}
         mb, sb = bytearray(gm), bytearray(gs)
         r = rng.random()
         if r < 0.25:
@@ -1226,10 +1233,10 @@ def run_sb(count, outdir):
             rec["input"] = "metadata device truncated to %d blocks" % n
             attempt(rec, mb, sb, m=dm_path(dm, "tfzpart"), mdev=n)
             dm.remove("tfzpart")
-    attempt({"id": "sb-0-good-again", "input": "the good superblocks again"}, gm, gs)
+    attempt({"id": tag + "-good-again", "input": "the good superblocks again"}, gm, gs)
     dm.remove("tfzmeta")
     dm.remove("tfzstore")
-    kmsg.mark("sb-0 end")
+    kmsg.mark(tag + " end")
     out.close()
 
 
@@ -1351,7 +1358,7 @@ def main():
     if cmd == "run":
         run_batch(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     elif cmd == "sb":
-        run_sb(int(sys.argv[2]), sys.argv[3])
+        run_sb(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     elif cmd == "report":
         report(sys.argv[2])
     else:
