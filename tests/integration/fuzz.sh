@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Fuzz the module's user-facing inputs (tools/fuzz/tess-fuzz.py): random
-# and malformed table lines, target messages and sysfs writes, with and
-# without a store, then damaged store superblocks at load.  Every input is
-# predicted from the documented grammar; a refusal must be -EINVAL (-EIO
-# allowed for a damaged store) with its reason in the kernel log, nothing
-# may oops or WARN, and the module must unload cleanly at the end.
+# and malformed pool tables, disk tables, pool and disk messages and sysfs
+# writes against a live pool with a live disk, once with a pool that does
+# not serve swap and once with one that does; then pool tables on damaged
+# metadata and store superblocks.  Every input is predicted from the
+# documented grammar; a refusal must return the predicted errno with one
+# of its reasons in the kernel log, nothing may oops or WARN, and the
+# module must unload cleanly at the end.
 #
 # FUZZ_COUNT inputs in all (default 1000), FUZZ_SEED to replay a run (the
 # seed is printed first).  Per-batch inputs and kernel logs are kept in
@@ -17,22 +19,30 @@ fuzz=$tess_top/tools/fuzz/tess-fuzz.py
 dir=$tess_out/fuzz
 mkdir -p "$dir"
 
-# Damaged superblocks cost a module load each: one input in 50.
-nsb=$((count / 50)); [ "$nsb" -ge 20 ] || nsb=20
-nplain=$(((count - nsb) / 2))
-nstore=$((count - nsb - nplain))
+# Damaged superblocks: one input in 10.
+nsb=$((count / 10)); [ "$nsb" -ge 20 ] || nsb=20
+nnoswap=$(((count - nsb) / 2))
+nswap=$((count - nsb - nnoswap))
 
 # fuzz_batches PHASE N: N inputs in batches, the kernel log of each saved
 # beside its inputs.  A batch logs far less than the 256 KiB log buffer
-# holds, so kmsg_since_mark sees all of it (and would say so if not).
+# holds, so kmsg_since_mark sees all of it (and would say so if not):
+# 200 inputs, or 100 superblocks (a refused pool logs several lines).
 fuzz_batches() {
-	local phase=$1 left=$2 b=0 n failed=0
+	local phase=$1 left=$2 b=0 n failed=0 max=200
+	[ "$phase" != sb ] || max=100
 	while [ "$left" -gt 0 ]; do
-		n=$((left < 200 ? left : 200))
+		n=$((left < max ? left : max))
 		kmsg_mark
-		if ! python3 "$fuzz" run "$phase" "$b" "$n" "$dir" 2>> "$dir/errors.txt"; then
+		if [ "$phase" = sb ]; then
+			set -- sb "$b" "$n" "$dir"
+		else
+			set -- run "$phase" "$b" "$n" "$dir"
+		fi
+		if ! python3 "$fuzz" "$@" 2>> "$dir/errors.txt"; then
 			failed=$((failed + 1))
-			dmsetup remove tfz tfzm tfzsmall > /dev/null 2>&1
+			dmsetup remove tfz tfzm tfzsmall tfzpool tfzmeta tfzstore \
+				tfzsb tfzpart > /dev/null 2>&1
 		fi
 		kmsg_since_mark > "$dir/$phase-$b.kmsg"
 		left=$((left - n)) b=$((b + 1))
@@ -43,26 +53,19 @@ fuzz_batches() {
 
 mkdir -p /sys/fs/cgroup/fz/a	# cgroups for backend/memcg to name
 
-check "insmod without a store" load_module
-fuzz_batches plain "$nplain"
-check_eq "plain: no target left" "$(cat /sys/kernel/tesseract/targets)" 0
-check_eq "plain: verbose back to 0" "$(cat /sys/module/dm_tesseract/parameters/verbose)" 0
-check "plain: rmmod" rmmod dm_tesseract
+check "insmod" load_module
+fuzz_batches noswap "$nnoswap"
+check_eq "noswap: no target left" "$(cat /sys/kernel/tesseract/targets)" 0
+check_eq "noswap: no pool left" "$(cat /sys/kernel/tesseract/pools)" 0
+check_eq "noswap: verbose back to 0" "$(cat /sys/module/dm_tesseract/parameters/verbose)" 0
+fuzz_batches swap "$nswap"
+check_eq "swap: no target left" "$(cat /sys/kernel/tesseract/targets)" 0
+check_eq "swap: no pool left" "$(cat /sys/kernel/tesseract/pools)" 0
+check_eq "swap: backend/memcg back to every page" "$(cat /sys/kernel/tesseract/backend/memcg)" ""
 
-dd if=/dev/zero of=/dev/ubdc bs=4k count=1 oflag=direct status=none
-check "insmod with a store" load_module store=/dev/ubdc
-fuzz_batches store "$nstore"
-check_eq "store: no target left" "$(cat /sys/kernel/tesseract/targets)" 0
-check_eq "store: backend/memcg back to every page" "$(cat /sys/kernel/tesseract/backend/memcg)" ""
-check "store: rmmod" rmmod dm_tesseract
-
-kmsg_mark
-check "superblocks: the loads ran" python3 "$fuzz" store "$nsb" \
-	"$tess_top/dm-tesseract/dm-tesseract.ko" "$dir"
-kmsg_since_mark > "$dir/sb-0.kmsg"
-check_fails "superblocks: module not left loaded" module_loaded
-check "superblocks: a good store loads after them" load_module store=/dev/ubdc
-check "superblocks: rmmod" rmmod dm_tesseract
+fuzz_batches sb "$nsb"
+check_eq "superblocks: no pool left" "$(cat /sys/kernel/tesseract/pools)" 0
+check "rmmod" rmmod dm_tesseract
 
 python3 "$fuzz" report "$dir" > "$dir/report.txt" 2>&1 ||
 	echo "not_ok	the report ran" >> "$dir/report.txt"

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # The write hook never switches off silently and never widens what a
-# write may do: status says whether the target reconciles and why not,
+# write may do: status says whether the disk reconciles and why not,
 # counts the pages the hook offered, took and declined (by kind of page
 # and by reason), taken pages count in the device's diskstats, and a write
 # from memory it may not read fails with EFAULT as without the hook.
@@ -18,28 +18,30 @@ not_stored() { status_field vm0 18; }
 # Sectors written to vm0, from its diskstats.
 dm_written() { awk '{ print $7 }' "/sys/block/$(dmsetup info -c --noheadings -o blkdevname vm0)/stat"; }
 
-# Without a store there is nothing to reconcile with.
-check "insmod without a store" load_module
-check "create vm0" dmsetup create vm0 --table "0 $size tesseract /dev/ubda"
+# A pool that does not serve host swap holds no page to reconcile with.
+check "create a pool with no_swap" pool_create pool no_swap
+check_eq "the pool says: no_swap" "$(pool_status_field 9)" no_swap
+check "create vm0" disk_create vm0 1 /dev/ubda
 check_eq "status says: no store" "$(state)" no_store
 check "suspend vm0" dmsetup suspend vm0
 check_eq "status says: suspended" "$(state)" suspended
 check "remove vm0" dmsetup remove vm0
-check "rmmod" rmmod dm_tesseract
+check "remove the pool" dmsetup remove pool
 
-check "insmod with store" load_module store=/dev/ubdc
+check "create the pool again, serving swap" pool_create
+check_eq "the pool says: swap" "$(pool_status_field 9)" swap
 check "mkswap" mkswap -q /dev/ubdb
 check "swapon" swapon /dev/ubdb
-check "create vm0 with no_reconcile" dmsetup create vm0 --table "0 $size tesseract /dev/ubda 1 no_reconcile"
+check "open vm0 with no_reconcile" disk_open vm0 1 /dev/ubda no_reconcile
 check_eq "status says: off" "$(state)" off
 check "remove vm0" dmsetup remove vm0
 half=$((size / 2))
-check "create vm0 over half the device, linear after" dmsetup create vm0 --table "0 $half tesseract /dev/ubda
+check "open vm0 over half the device, linear after" dmsetup create vm0 --table "0 $half tesseract /dev/mapper/pool 1 /dev/ubda
 $half $((size - half)) linear /dev/ubda $half"
 check_eq "status says: not the whole device" "$(state)" partial_device
 check "remove vm0" dmsetup remove vm0
 
-check "create vm0" dmsetup create vm0 --table "0 $size tesseract /dev/ubda"
+check "open vm0" disk_open vm0 1 /dev/ubda
 check_eq "status says: reconciling" "$(state)" reconciling
 
 # 64 swapped-out pages: offered and taken as swap PTEs, counted as one
@@ -96,4 +98,5 @@ check "reset_counters" dmsetup message vm0 0 reset_counters
 check_eq "counters reset" "$(offered_pte) $(taken_pte) $(offered_cache) $(taken_cache) $(not_stored)" "0 0 0 0 0"
 check "remove vm0" dmsetup remove vm0
 check "swapoff" swapoff /dev/ubdb
+check "remove the pool" dmsetup remove pool
 check "rmmod" rmmod dm_tesseract

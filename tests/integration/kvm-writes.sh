@@ -5,8 +5,8 @@
 # secondary MMU: nothing in the host's page tables or page flags says so
 # until KVM's MMU notifier sees the range invalidated.  Then the guest
 # writes the page to its disk with O_DIRECT.  The disk must hold the new
-# content, read back and after a remove and re-create, whether the write
-# hook took the page or not.
+# content, read back, after a remove and re-create, and on the data device
+# after copy_home, whether the write hook took the page or not.
 #
 # tests/kvmlike (/dev/kvmlike) writes the pages as KVM does; swapwrite
 # kvmwrite drives it (see both).  Variants, each by pwritev, linux-aio and
@@ -22,11 +22,10 @@ SW=$tess_top/tools/swapwrite/swapwrite
 KVMLIKE=$tess_top/tests/kvmlike/kvmlike.ko
 PAGES=64
 kmsg_mark
-check "insmod with store" load_module store=/dev/ubdc
+check "create the pool" pool_create
 check "insmod kvmlike" insmod "$KVMLIKE"
 check "mkswap" mkswap -q /dev/ubdb
 check "swapon" swapon /dev/ubdb
-size=$(sectors /dev/ubda)
 
 reconciled() { status_field vm0 8; }
 kvm_stat() { sw_field /sys/kernel/debug/kvmlike/stats "$1"; }
@@ -79,22 +78,25 @@ verify_all() {
 	done < "$runs"
 }
 
-check "create vm0" dmsetup create vm0 --table "0 $size tesseract /dev/ubda"
+check "create vm0" disk_create vm0 1 /dev/ubda
 variants tesseract 0 3>&1 > "$tess_out/runs.txt"
 verify_all /dev/mapper/vm0 "$tess_out/runs.txt" "tesseract: read back"
-# Remove copies remapped blocks home: the data device must hold it all.
+# Remove keeps the remaps (issue 10: it used to copy them home), and a new
+# table finds them; copy_home then puts it all on the data device.
 check "remove vm0" dmsetup remove vm0
-verify_all /dev/ubda "$tess_out/runs.txt" "tesseract: home block after remove"
-check "re-create vm0" dmsetup create vm0 --table "0 $size tesseract /dev/ubda"
+check "re-create vm0" disk_open vm0 1 /dev/ubda
 verify_all /dev/mapper/vm0 "$tess_out/runs.txt" "tesseract: after re-create"
+check "copy_home" copy_home vm0
+check_eq "copy_home leaves no remap" "$(status_field vm0 7)" 0
 check "remove vm0" dmsetup remove vm0
+verify_all /dev/ubda "$tess_out/runs.txt" "tesseract: home block after copy_home"
 
 # Baseline: the same runs with no page taken by the target.
-check "create vm0 with no_reconcile" dmsetup create vm0 --table "0 $size tesseract /dev/ubda 1 no_reconcile"
+check "open vm0 with no_reconcile" disk_open vm0 1 /dev/ubda no_reconcile
 variants baseline 4096 3>&1 > "$tess_out/runs-baseline.txt"
 check_eq "baseline: nothing reconciled" "$(reconciled)" 0
 check "remove vm0" dmsetup remove vm0
-check "re-create vm0" dmsetup create vm0 --table "0 $size tesseract /dev/ubda"
+check "re-create vm0" disk_open vm0 1 /dev/ubda
 verify_all /dev/mapper/vm0 "$tess_out/runs-baseline.txt" "baseline: after re-create"
 check "remove vm0" dmsetup remove vm0
 
@@ -102,5 +104,6 @@ echo "# kvmlike: $(cat /sys/kernel/debug/kvmlike/stats)"
 check_eq "kvmlike holds no page" "$(kvm_stat held)" 0
 check "rmmod kvmlike" rmmod kvmlike
 check "swapoff" swapoff /dev/ubdb
+check "remove the pool" dmsetup remove pool
 check "rmmod" rmmod dm_tesseract
 check_no_kmsg "no remap lost" "could not be copied home"

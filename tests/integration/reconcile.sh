@@ -1,16 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0
 # Reconciliation: an O_DIRECT write of pages the host swapped out to the
-# store becomes remaps, with no swap-in and no data write; reads, partial
-# and whole overwrites, discards, suspend and remove keep every byte.
-# Counters prove it: pswpin and the store device's reads during the write,
-# the data device's writes, and the target's status.
+# pool's store becomes remaps, with no swap-in and no data write; reads,
+# partial and whole overwrites, discards, suspend, remove and reload (of
+# the disk and of the pool) keep every byte and every remap; copy_home
+# puts them all on the data device.  Counters prove it: pswpin and the
+# store device's reads during the write, the data device's writes, and
+# the disk's status.
 
 SW=$tess_top/tools/swapwrite/swapwrite
 kmsg_mark
-check "insmod with store" load_module store=/dev/ubdc
+check "create the pool" pool_create
 check "mkswap" mkswap -q /dev/ubdb
 check "swapon" swapon /dev/ubdb
-size=$(sectors /dev/ubda)
 
 # swapwrite's report, read with sw_field: "swapped N resident M dirty D
 # pswpin K store_read B majflt F", the last three counted around its
@@ -29,7 +30,7 @@ snap() { s_data_wr=$(diskstat ubda 10) s_rec=$(reconciled); }
 delta_data_wr() { echo $(($(diskstat ubda 10) - s_data_wr)); }
 delta_rec() { echo $(($(reconciled) - s_rec)); }
 
-check "create vm0" dmsetup create vm0 --table "0 $size tesseract /dev/ubda"
+check "create vm0" disk_create vm0 1 /dev/ubda
 
 # 256 swapped-out pages written at disk pages 0..255.
 snap
@@ -40,6 +41,8 @@ check_eq "no swap-in caused by the write" "$(sw_field "$tess_out/w1.txt" pswpin)
 check_eq "no store read during the write" "$(sw_field "$tess_out/w1.txt" store_read)" 0
 check_eq "nothing written to the data device" "$(delta_data_wr)" 0
 check_eq "256 blocks remapped" "$(remapped)" 256
+check "commit" pool_msg commit
+check_eq "the pool counts 256 store blocks held by remaps" "$(pool_status_field 5)" 256
 check_eq "reconciled bytes" "$(status_field vm0 9)" $((256 * 4096))
 check "read back right (from the store)" "$SW" verify /dev/mapper/vm0 0 256 1
 check "reads were redirected" test "$(redirected)" -ge 1
@@ -105,10 +108,14 @@ check "write pages 40..49 again" "$SW" keep /dev/mapper/vm0 40 10 4
 check "they read back the new data" "$SW" verify /dev/mapper/vm0 40 10 4
 check "pages after them intact" "$SW" verify /dev/mapper/vm0 64 192 1
 
-# Suspend copies every remapped block home; nothing changes for the guest.
+# Suspend no longer copies remapped blocks home (issue 10: it used to, with
+# guest I/O frozen): every remap stays, and nothing changes for the guest.
+nr=$(remapped)
+check "remaps before the suspend" test "$nr" -gt 100
 check "suspend" dmsetup suspend vm0
-check_eq "no remap left after suspend" "$(remapped)" 0
+check_eq "suspend keeps every remap" "$(remapped)" "$nr"
 check "resume" dmsetup resume vm0
+check_eq "and so does the resume" "$(remapped)" "$nr"
 check "data intact after suspend" "$SW" verify /dev/mapper/vm0 64 192 1
 
 # The fallback for writes the hook does not see: splice() from a pipe that
@@ -132,22 +139,50 @@ check_eq "none of them reconciled" "$(delta_rec)" 0
 check_eq "all written to the data device" "$(delta_data_wr)" $((64 * 8))
 check "they read back the new data" "$SW" verify /dev/mapper/vm0 800 64 8
 
-# Remove with remaps present loses nothing: the data device has it all.
+# Remove and reload keep the remaps (issue 10: remove used to copy them
+# home): a new table of the disk, and a new pool table, find every one.
+# Until copy_home the data device alone is not the disk.
 snap
 check "write 128 more swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 512 128 5 > $tess_out/w3.txt"
 check "they were reconciled" test "$(delta_rec)" -ge 100
+nr=$(remapped)
+# every_write DEV DESC: each write above reads back from DEV.
+every_write() {
+	check "$2: the last write" "$SW" verify "$1" 512 128 5
+	check "$2: the first write" "$SW" verify "$1" 64 192 1
+	check "$2: the mixed one" "$SW" verify "$1" 256 192 2
+	check "$2: the spliced one" "$SW" verify "$1" 700 64 7
+}
 check "remove vm0 with remaps" dmsetup remove vm0
-check "the data device holds them (home blocks)" "$SW" verify /dev/ubda 512 128 5
-check "and the first write" "$SW" verify /dev/ubda 64 192 1
-check "and the mixed one" "$SW" verify /dev/ubda 256 192 2
-check "and the spliced one" "$SW" verify /dev/ubda 700 64 7
-check "re-create vm0" dmsetup create vm0 --table "0 $size tesseract /dev/ubda"
-check "vm0 reads them back" "$SW" verify /dev/mapper/vm0 512 128 5
+check_fails "the data device is not the disk before copy_home" "$SW" verify /dev/ubda 512 128 5
+check "open vm0 again" disk_open vm0 1 /dev/ubda
+check_eq "vm0 finds every remap" "$(remapped)" "$nr"
+every_write /dev/mapper/vm0 "after remove and re-create"
+check "reload vm0's table" disk_reload vm0 1 /dev/ubda
+check_eq "the reload keeps every remap" "$(remapped)" "$nr"
+check "reload the pool's table" pool_reload
+check_eq "so does the pool's reload" "$(remapped)" "$nr"
+every_write /dev/mapper/vm0 "after both reloads"
+check "remove vm0 and the pool" dmsetup remove vm0 pool
+check "the pool again" pool_create
+check "and vm0" disk_open vm0 1 /dev/ubda
+check_eq "they find every remap" "$(remapped)" "$nr"
+every_write /dev/mapper/vm0 "after the pool's remove and re-create"
+
+kmsg_mark
+check "copy_home" copy_home vm0
+check_eq "copy_home leaves no remap" "$(remapped)" 0
+check "commit (blocks of dropped remaps come free after a commit)" pool_msg commit
+check_eq "the pool holds no block for remaps" "$(pool_status_field 5)" 0
+check "remove vm0" dmsetup remove vm0
+every_write /dev/ubda "the data device after copy_home"
+check "open vm0 again" disk_open vm0 1 /dev/ubda
 check_eq "starting with no remap" "$(remapped)" 0
+check "vm0 reads them back" "$SW" verify /dev/mapper/vm0 512 128 5
 check "remove vm0" dmsetup remove vm0
 
 # Baseline: no_reconcile gives the double paging back.
-check "create vm0 with no_reconcile" dmsetup create vm0 --table "0 $size tesseract /dev/ubda 1 no_reconcile"
+check "open vm0 with no_reconcile" disk_open vm0 1 /dev/ubda no_reconcile
 snap
 check "write 256 swapped-out pages" in_memcg_high sw max sh -c "$SW write /dev/mapper/vm0 0 256 6 > $tess_out/w4.txt"
 check_eq "nothing reconciled" "$(delta_rec)" 0
@@ -160,5 +195,6 @@ check "the read swapped them in first" test "$(sw_field "$tess_out/r2.txt" pswpi
 check "remove vm0" dmsetup remove vm0
 
 check "swapoff" swapoff /dev/ubdb
+check "remove the pool" dmsetup remove pool
 check "rmmod" rmmod dm_tesseract
 check_no_kmsg "no remap lost" "could not be copied home"

@@ -19,7 +19,8 @@
 
 size=$(sectors /dev/ubdc)
 check "store on a dm device" dmsetup create st --table "0 $size linear /dev/ubdc 0"
-check "insmod with store=/dev/mapper/st" load_module store=/dev/mapper/st
+POOL_STORE=/dev/mapper/st
+check "a pool with its store on it" pool_create
 check "mkswap" mkswap -q /dev/ubdb
 check "swapon" swapon /dev/ubdb
 

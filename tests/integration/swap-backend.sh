@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Host swapping through the backend: pages of a process in a memory cgroup
-# far below its working set go to the store and come back intact; swapoff
-# empties the store; the module cannot be removed while it holds pages.
+# far below its working set go to the pool's store and come back intact;
+# swapoff empties the store; the module cannot be removed while it holds
+# pages.  The pool's status counts the store blocks swap entries hold.
 
 kmsg_mark
-check "insmod with store=/dev/ubdc" load_module store=/dev/ubdc
-check_kmsg "a new store is formatted" "store /dev/ubdc: formatted"
+check "create the pool" pool_create
+check_kmsg "a new pool is formatted" "formatted"
+check_eq "the pool serves swap" "$(pool_status_field 9)" swap
 check "mkswap" mkswap /dev/ubdb
 check "swapon" swapon /dev/ubdb
 blocks=$(store_stat blocks)
@@ -30,21 +32,28 @@ check_eq "swap device not written" "$(swap_written)" "$swap_before"
 # exit frees nearly all entries at once, swapoff below all of them.
 check "process exit frees the entries" test "$(backend pages)" -lt 256
 check "and their blocks" test $((blocks - $(store_stat free))) -eq "$(backend pages)"
+check_eq "the pool counts them as held by swap entries" "$(pool_status_field 4)" "$(backend pages)"
+check_eq "and none by remaps" "$(pool_status_field 5)" 0
 
 # Hold swapped-out pages: rmmod must be refused, swapoff brings them back.
 in_memcg_high vm 16M "$MEMTOUCH" -h 6 48 2 > "$tess_out/memtouch-hold.txt" 2>&1 &
 holder=$!
 check "pages held in the store" wait_for 20 pages_above 4096
+check "the pool counts them" test "$(pool_status_field 4)" -gt 4096
 check_fails "rmmod refused while the store holds pages" rmmod dm_tesseract
 check "lift the memcg limit, as before a swapoff" sh -c "echo max > /sys/fs/cgroup/vm/memory.high"
 check "swapoff" swapoff /dev/ubdb
 check_eq "swapoff leaves the store empty" "$(backend pages)" 0
 check_eq "all blocks free after swapoff" "$(store_stat free)" "$blocks"
 check "held pages verified after swapoff" wait "$holder"
+check_eq "the pool holds no swap entry" "$(pool_status_field 4)" 0
+check "remove the pool" dmsetup remove pool
 check "rmmod once the store is empty" rmmod dm_tesseract
 
 kmsg_mark
-check "reload on the same store" load_module store=/dev/ubdc
-check_kmsg "the store is recognised" "store /dev/ubdc: opened, $blocks free blocks"
-check_no_kmsg "and not formatted again" "formatted"
+check "the pool again, on the same devices" pool_create
+check_no_kmsg "not formatted again" "formatted"
+check_eq "the store is recognised, every block free" "$(store_stat free)" "$blocks"
+check_eq "and the pool serves swap again" "$(pool_status_field 9)" swap
+check "remove the pool" dmsetup remove pool
 check "rmmod" rmmod dm_tesseract

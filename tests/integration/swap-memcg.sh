@@ -2,7 +2,7 @@
 # The backend can be restricted to a memory cgroup subtree (the VMs');
 # pages of other cgroups go to the swap device, intact.
 
-check "insmod with store" load_module store=/dev/ubdc
+check "create the pool" pool_create
 check "mkswap" mkswap -q /dev/ubdb
 check "swapon" swapon /dev/ubdb
 mkdir -p /sys/fs/cgroup/vms
@@ -27,4 +27,5 @@ check_eq "restriction unchanged" "$(backend memcg)" "/vms"
 check "lift the restriction" sh -c "echo > $TESS_SYS/backend/memcg"
 check_eq "memcg reads back empty" "$(backend memcg)" ""
 check "swapoff" swapoff /dev/ubdb
+check "remove the pool" dmsetup remove pool
 check "rmmod" rmmod dm_tesseract

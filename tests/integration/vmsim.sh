@@ -1,17 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
-# vmsim, the VM-like process of the double-paging benchmark, on a tesseract
-# target with host swapping through the backend: guest RAM really swapped
+# vmsim, the VM-like process of the double-paging benchmark, on a disk of
+# a pool with host swapping through the backend: guest RAM really swapped
 # by the host, guest paging really through O_DIRECT, every stamp checked.
 # The VM's memcg uses memory.high: under a memory.max below guest RAM this
 # access pattern (O_DIRECT from and into memory being swapped) ends in a
 # memcg OOM kill in UML, with the swap device as with the store.
 
 VMSIM=$tess_top/tools/vmsim/vmsim
-check "insmod with store" load_module store=/dev/ubdc
+check "create the pool" pool_create
 check "mkswap" mkswap -q /dev/ubdb
 check "swapon" swapon /dev/ubdb
-size=$(sectors /dev/ubda)
-check "create vm0" dmsetup create vm0 --table "0 $size tesseract /dev/ubda"
+check "create vm0" disk_create vm0 1 /dev/ubda
 
 reconciled() { status_field vm0 8; }
 
@@ -33,7 +32,7 @@ check "remove vm0" dmsetup remove vm0
 
 # The baseline: with reconciliation off, guest page-outs of host-swapped
 # pages read them back from the store, and write them to the data device.
-check "create vm0 with no_reconcile" dmsetup create vm0 --table "0 $size tesseract /dev/ubda 1 no_reconcile"
+check "open vm0 with no_reconcile" disk_open vm0 1 /dev/ubda no_reconcile
 out=$tess_out/vmsim-baseline.json
 check "vmsim (baseline): stamps verified" \
 	in_memcg_high vm 24M sh -c "$VMSIM --dev /dev/mapper/vm0 --ram 32 --ws 64 --disk 128 --seconds 4 --data-dev ubda --store-dev ubdc > $out"
@@ -48,3 +47,5 @@ check "and says why" grep -q "stamp" "$tess_out/vmsim-zero.txt"
 check_fails "bad arguments refused" "$VMSIM" --dev /dev/mapper/vm0 --ram 0
 check_eq "with exit code 2" "$("$VMSIM" --bogus > /dev/null 2>&1; echo $?)" 2
 check "remove vm0" dmsetup remove vm0
+check "remove z" dmsetup remove z
+check "remove the pool" dmsetup remove pool

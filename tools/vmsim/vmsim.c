@@ -17,8 +17,10 @@
  * swap slots allocated in clusters of 256; readahead of up to 8 slots on a
  * page-in; a page keeps its slot while clean, so evicting it again costs no
  * write (a write to a page frees its slot, as a write fault does).
- * Every guest page is stamped whole: its id and version, then words that
- * follow from (salt, id, version), the salt drawn afresh each run; every
+ * Every guest page is stamped whole: the disk's id (--disk-id, for several
+ * VMs on one pool) and the page's id, its version, then words that follow
+ * from (salt, disk id, page id, version), the salt drawn afresh each run;
+ * every
  * word is checked on every access and at the end, and a mismatch fails the
  * run, so a lost write cannot pass by reading back what an earlier run on
  * the same disk left there.  A probe thread touches a few pages every 10 ms and records how long
@@ -74,9 +76,9 @@ struct frame {			/* a guest RAM frame */
 
 static struct {
 	long ram_mib, disk_mib, ws_mib, seconds, hot_pct, hot_prob, write_pct;
-	unsigned int seed;
+	unsigned int seed, disk_id;
 	const char *dev, *submit, *data_dev, *store_dev;
-} opt = { 64, 0, 0, 20, 20, 80, 30, 1, NULL, "pwritev", NULL, NULL };
+} opt = { 64, 0, 0, 20, 20, 80, 30, 1, 0, NULL, "pwritev", NULL, NULL };
 
 static uint8_t *ram;
 static struct gpage *pages;
@@ -138,14 +140,17 @@ static void lru_add_head(uint32_t f, int active)
 static uint64_t salt;		/* this run's, from getrandom() */
 
 /*
- * The content of page @p at @version: its id, its version, then splitmix64
- * words seeded from (salt, id, version).
+ * The content of page @p at @version: the disk id in the high half of the
+ * first word and the page id in the low half, its version, then
+ * splitmix64 words seeded from (salt, disk id, page id, version).
  */
 static void stamp_make(uint64_t *w, uint32_t p, uint64_t version)
 {
-	uint64_t x = salt ^ ((uint64_t)p << 32) ^ (version * 0xd1b54a32d192ed03ULL);
+	uint64_t id = (uint64_t)opt.disk_id << 32 | p;
+	uint64_t x = salt ^ (id * 0x9e3779b97f4a7c15ULL) ^
+		     (version * 0xd1b54a32d192ed03ULL);
 
-	w[0] = p;
+	w[0] = id;
 	w[1] = version;
 	for (size_t i = 2; i < WORDS; i++) {
 		uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
@@ -176,9 +181,10 @@ static void stamp_check(uint32_t p, const char *when)
 		;
 	if (bad_stamps++ < 10)
 		fprintf(stderr,
-			"vmsim: page %u %s: holds page %llu version %llu, want version %llu; word %zu differs\n",
-			p, when, (unsigned long long)got[0],
-			(unsigned long long)got[1],
+			"vmsim: page %u %s: holds disk %llu page %llu version %llu, want disk %u version %llu; word %zu differs (bad stamp)\n",
+			p, when, (unsigned long long)(got[0] >> 32),
+			(unsigned long long)(got[0] & 0xffffffffULL),
+			(unsigned long long)got[1], opt.disk_id,
 			(unsigned long long)pages[p].version, i);
 }
 
@@ -683,8 +689,22 @@ static int print_usage(void)
 		"usage: vmsim --dev PATH [--ram MIB] [--ws MIB] [--disk MIB]\n"
 		"             [--seconds N] [--hot-pct P] [--hot-prob P] [--write-pct P]\n"
 		"             [--submit pwritev|aio|io_uring] [--seed N]\n"
-		"             [--data-dev NAME] [--store-dev NAME]\n");
+		"             [--data-dev NAME] [--store-dev NAME] [--disk-id N]\n");
 	return 2;
+}
+
+/* A decimal number below 2^32, the whole of @s. */
+static int parse_u32(const char *s, unsigned int *v)
+{
+	unsigned long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || n > UINT32_MAX)
+		return -1;
+	*v = n;
+	return 0;
 }
 
 static int parse(int argc, char **argv)
@@ -696,6 +716,7 @@ static int parse(int argc, char **argv)
 		{ "hot-prob", 1, NULL, 'H' }, { "write-pct", 1, NULL, 'W' },
 		{ "submit", 1, NULL, 'S' }, { "seed", 1, NULL, 'z' },
 		{ "data-dev", 1, NULL, 'a' }, { "store-dev", 1, NULL, 'b' },
+		{ "disk-id", 1, NULL, 'i' },
 		{}
 	};
 	int c;
@@ -737,6 +758,10 @@ static int parse(int argc, char **argv)
 			break;
 		case 'b':
 			opt.store_dev = optarg;
+			break;
+		case 'i':
+			if (parse_u32(optarg, &opt.disk_id))
+				return -1;
 			break;
 		default:
 			return -1;
@@ -922,6 +947,7 @@ static void report(double secs, const unsigned long long *host0,
 	json_u64("store_written", (sw - disk0[3]) * 512);
 	json_close();
 	report_target(target0, target_ok ? &target : NULL);
+	json_u64("disk_id", opt.disk_id);
 	json_u64("salt", salt);
 	json_u64("bad_stamps", bad_stamps);
 	json_u64("io_errors", io_errors);
