@@ -96,4 +96,5 @@ sparse: kernel
 
 clean:
 	@[ ! -d "$(KDIR)" ] || $(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um clean
-	@rm -f tools/memtouch/memtouch tools/vmsim/vmsim
+	@rm -f tools/memtouch/memtouch tools/vmsim/vmsim tools/swapwrite/swapwrite \
+		$(TESS_CHECK) tools/crashwrite/crashwrite tools/log-replay/log-replay
