@@ -621,18 +621,22 @@ static int tess_pool_undrop_ref(void *ctx, u64 store)
  * (their store blocks were kept, as the metadata may still name them), so
  * that what is left to commit needs only the store.  The writes over them
  * were never flushed, so reading their older content is allowed.  Pool
- * mutex held.
+ * mutex held.  Returns how many stayed dropped (no reference left).
  */
-static void tess_pool_undrop_disk(struct tess_pool_disk *pd)
+static unsigned int tess_pool_undrop_disk(struct tess_pool_disk *pd)
 {
 	struct tess_pool *pool = pd->pool;
+	unsigned long flags;
 	unsigned int n;
 
+	spin_lock_irqsave(&pd->lock, flags);
 	n = tess_remap_undrop(&pd->map, tess_pool_undrop_ref, pd);
+	spin_unlock_irqrestore(&pd->lock, flags);
 	DMERR("pool %s: disk %u: its data device cannot flush: its dropped remaps are kept",
 	      tess_pool_name(pool), pd->id);
 	if (!n)
 		pd->flushed_drops = tess_remap_drops(&pd->map);
+	return n;
 }
 
 void tess_pool_close_disk(struct tess_pool_disk *pd, struct block_device *bdev)
@@ -650,10 +654,13 @@ void tess_pool_close_disk(struct tess_pool_disk *pd, struct block_device *bdev)
 	if (--pd->open_count) {
 		if (pd->data_bdev == bdev)
 			pd->data_bdev = NULL;
+		if (pd->last_bdev == bdev)
+			pd->last_bdev = NULL;
 		mutex_unlock(&pool->mutex);
 		return;
 	}
 	if (pd->held && tess_remap_dirty(&pd->map) && !pd->drops) {
+		/* Any tombstone it could not bring back fails below. */
 		tess_pool_undrop_disk(pd);
 		mutex_unlock(&pool->mutex);
 		tess_pool_commit(pool);
@@ -677,9 +684,23 @@ void tess_pool_close_disk(struct tess_pool_disk *pd, struct block_device *bdev)
 
 void tess_pool_disk_resume(struct tess_pool_disk *pd, struct block_device *bdev)
 {
-	mutex_lock(&pd->pool->mutex);
+	struct tess_pool *pool = pd->pool;
+	bool owed;
+
+	mutex_lock(&pool->mutex);
+	owed = pd->drops || tess_remap_drops(&pd->map) != pd->flushed_drops;
+	if (pd->last_bdev && pd->last_bdev != bdev && owed) {
+		pd->data_bdev = pd->last_bdev;
+		if (!tess_pool_flush_data(pool, pd, true))
+			pd->drops = false;
+		else if (pd->drops || tess_pool_undrop_disk(pd))
+			/* Written or kept, and no flush could ever back them. */
+			tess_pool_md_error(pool, "a reload onto another data device",
+					   -EIO);
+	}
+	pd->last_bdev = NULL;
 	pd->data_bdev = bdev;
-	mutex_unlock(&pd->pool->mutex);
+	mutex_unlock(&pool->mutex);
 }
 
 void tess_pool_disk_suspend(struct tess_pool_disk *pd)
@@ -691,6 +712,7 @@ void tess_pool_disk_suspend(struct tess_pool_disk *pd)
 	mutex_lock(&pool->mutex);
 	if (pd->drops && !tess_pool_flush_data(pool, pd, true))
 		pd->drops = false;
+	pd->last_bdev = pd->data_bdev;
 	pd->data_bdev = NULL;
 	mutex_unlock(&pool->mutex);
 }

@@ -74,6 +74,13 @@ struct tess_pool_disk {
 	/* Data device of the resumed table, flushed by commits; pool mutex. */
 	struct block_device *data_bdev;
 	/*
+	 * Data device of the table suspended last, until the next resume:
+	 * still open then (dm destroys the old table after the new one
+	 * resumes), so that a reload onto another device flushes the one
+	 * the drops were written to; pool mutex.
+	 */
+	struct block_device *last_bdev;
+	/*
 	 * tess_remap_drops() of @map when @data_bdev was last flushed: the
 	 * tombstones counted by then have their data home; pool mutex.
 	 */
@@ -133,8 +140,11 @@ struct tess_pool_disk *tess_pool_open_disk(struct tess_pool *pool, u32 id,
 void tess_pool_close_disk(struct tess_pool_disk *pd, struct block_device *bdev);
 /*
  * The disk's table resumed on data device @bdev / was suspended (its I/O
- * all done): the latter writes the disk's dirty entries and commits.
- * Process context, may sleep.
+ * all done): the latter writes the disk's dirty entries and commits.  A
+ * resume on another data device than the suspended table's first flushes
+ * the old one if remaps were dropped since its last flush; if it cannot,
+ * they are brought back as at close (their overwrites went to the old
+ * device and were never flushed).  Process context, may sleep.
  */
 void tess_pool_disk_resume(struct tess_pool_disk *pd, struct block_device *bdev);
 void tess_pool_disk_suspend(struct tess_pool_disk *pd);

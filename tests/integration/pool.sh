@@ -285,7 +285,20 @@ check "its data device works again" sh -c "dmsetup suspend pdata && dmsetup load
 check "disk 3 again" dmsetup create vm0 --table "0 $size tesseract /dev/mapper/pool 3 /dev/mapper/pdata"
 check_eq "its 64 remaps came back" "$(dfield 7)" 64
 check "with the content its last flush had" "$SW" verify /dev/mapper/vm0 0 64 11
-check "remove the disks" dmsetup remove vm0 vm1
+# A reload onto another data device while drops wait for the old one's
+# flush: the old one is flushed, not the new one; it cannot: kept.
+check "overwrite pages 0..3: their remaps are dropped" "$SW" keep /dev/mapper/vm0 0 4 22
+check_eq "60 remapped" "$(dfield 7)" 60
+check "the old data device cannot flush" flakey pdata "$size" /dev/ubda
+check "a second path to the data" dmsetup create pdata2 --table "0 $size linear /dev/ubda 0"
+kmsg_mark
+check "reload disk 3 onto it" sh -c "dmsetup reload vm0 --table '0 $size tesseract /dev/mapper/pool 3 /dev/mapper/pdata2' && dmsetup resume vm0"
+check_kmsg "its dropped remaps are kept" "dropped remaps are kept"
+check_eq "the 4 remaps came back" "$(dfield 7)" 64
+check "a commit records them" dmsetup message pool 0 commit
+check_eq "the pool is still read-write" "$(pfield 7)" rw
+check "pages 0..63 read their flushed content" "$SW" verify /dev/mapper/vm0 0 64 11
+check "remove the disks" dmsetup remove vm0 vm1 pdata2
 check_no_kmsg "nothing given up" "could not be committed"
 check "remove the pool" dmsetup remove pool
 check "remove pstore and pdata" dmsetup remove pstore pdata
