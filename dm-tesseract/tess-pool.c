@@ -144,6 +144,8 @@ static void tess_pool_md_error(struct tess_pool *pool, const char *what,
 	} else {
 		WRITE_ONCE(pool->mode, TESS_POOL_RO);
 	}
+	/* It takes no page now: hand swap over once its pages are gone. */
+	schedule_work(&tess_reap_work);
 }
 
 void tess_pool_changed(struct tess_pool *pool)
@@ -961,6 +963,13 @@ static void __tess_pool_release(struct tess_pool *pool)
 	tess_pool_bind_any();
 }
 
+/* May @pool serve swap: its table resumed with swap, read-write? */
+static bool tess_pool_serves_swap(struct tess_pool *pool)
+{
+	return READ_ONCE(pool->live_ti) && READ_ONCE(pool->swap) &&
+	       tess_pool_get_mode(pool) == TESS_POOL_RW;
+}
+
 /* Bind the swap backend to the first resumed pool that serves swap. */
 static void tess_pool_bind_any(void)
 {
@@ -968,8 +977,7 @@ static void tess_pool_bind_any(void)
 
 	lockdep_assert_held(&tess_pools_lock);
 	list_for_each_entry(pool, &tess_pools, list)
-		if (READ_ONCE(pool->live_ti) && READ_ONCE(pool->swap) &&
-		    !tess_backend_bind(pool))
+		if (tess_pool_serves_swap(pool) && !tess_backend_bind(pool))
 			return;
 }
 
@@ -988,6 +996,13 @@ static void tess_pool_reap(struct work_struct *work)
 			reaped = true;
 		}
 	}
+	/*
+	 * A bound pool that takes no page any more (reloaded with no_swap,
+	 * read-only, its table gone) hands swap over once its pages are.
+	 */
+	pool = tess_backend_bound();
+	if (pool && !tess_pool_serves_swap(pool) && tess_backend_unbind(pool))
+		reaped = true;
 	if (reaped)
 		tess_pool_bind_any();
 	mutex_unlock(&tess_pools_lock);

@@ -348,4 +348,32 @@ check_eq "it waits" "$(pfield 9)" swap_busy
 check "remove the bound one" dmsetup remove pool2
 check_eq "the first is bound" "$(pfield 9)" swap
 check "remove it" dmsetup remove pool
+
+# A bound pool reloaded with no_swap keeps swap while its store holds
+# pages, and hands it over once they are gone.
+msz=$(sectors /dev/ubdd)
+hsz=$((msz / 2))
+ssz=$(sectors /dev/ubdc)
+shalf=$((ssz / 2 / 8 * 8))
+check "two metadata and two stores" sh -c "dmsetup create m1 --table '0 $hsz linear /dev/ubdd 0' && dmsetup create m2 --table '0 $hsz linear /dev/ubdd $hsz' && dmsetup create s1 --table '0 $shalf linear /dev/ubdc 0' && dmsetup create s2 --table '0 $shalf linear /dev/ubdc $shalf'"
+check "blank" sh -c "for d in m1 m2 s1 s2; do dd if=/dev/zero of=/dev/mapper/\$d bs=4096 count=1 oflag=direct status=none || exit 1; done"
+check "pool a" dmsetup create pa --table "0 $shalf tesseract-pool /dev/mapper/m1 /dev/mapper/s1"
+check "pool b" dmsetup create pb --table "0 $shalf tesseract-pool /dev/mapper/m2 /dev/mapper/s2"
+check_eq "a is bound" "$(status_field pa 9)" swap
+check_eq "b waits" "$(status_field pb 9)" swap_busy
+check "mkswap" mkswap -q /dev/ubdb
+check "swapon" swapon /dev/ubdb
+in_memcg_high vm 4M "$MEMTOUCH" -h 120 16 2 > "$tess_out/memtouch.txt" 2>&1 &
+holder=$!
+holding() { grep -q "^memtouch: holding" "$tess_out/memtouch.txt"; }
+check "16 MiB held in a memcg with 4 MiB of memory.high" wait_for 60 holding
+check "pages held in a's store" pages_above 0
+check "reload a with no_swap" sh -c "dmsetup reload pa --table '0 $shalf tesseract-pool /dev/mapper/m1 /dev/mapper/s1 1 no_swap' && dmsetup resume pa"
+check_eq "b still waits: a holds pages" "$(status_field pb 9)" swap_busy
+check "the task reads its pages back and ends" kill -USR1 "$(cat /sys/fs/cgroup/vm/cgroup.procs)"
+wait "$holder"
+b_bound() { [ "$(status_field pb 9)" = swap ]; }
+check "swapoff takes the rest" swapoff /dev/ubdb
+check "their last one gone, b is bound" wait_for 5 b_bound
+check "remove them" dmsetup remove pa pb m1 m2 s1 s2
 check "rmmod" rmmod dm_tesseract
