@@ -39,6 +39,9 @@
  * mode); then spinlocks, never held across a sleep: a disk's lock outside
  * its xarray's lock and the allocator's; the pool's bio lists' lock alone.
  * The swap backend's binding lock is taken inside tess_pools_lock only.
+ * Under tess_pools_lock an orphan's store is opened and put (its claim:
+ * the block device's open_mutex inside tess_pools_lock), and the reap
+ * and the pool release wait in tess_backend_unbind() for its I/O.
  *
  * Swap: the backend binds to the first resumed pool that serves swap
  * (tess-backend.h); a disk table takes its hook only if its pool is the

@@ -679,13 +679,16 @@ static u64 tess_rc_copy_window(struct tess_reconcile *rc, struct tess_copy *c,
 	for (i = 0; i < n; i++) {
 		if (!ext[i].remapped)
 			continue;
-		/* Recorded first: @copied puts the references at the end. */
+		/*
+		 * Recorded first: @copied puts the references at the end.
+		 * GFP_NOIO: the worker is WQ_MEM_RECLAIM.
+		 */
 		nr = ext[i].len / TESS_SECTORS_PER_BLOCK;
 		for (b = 0; b < nr; b++) {
 			store = tess_block_of(ext[i].store_sector) + b;
 			old = *r ? NULL :
 			      xa_store(copied, tess_block_of(ext[i].sector) + b,
-				       xa_mk_value(store), GFP_KERNEL);
+				       xa_mk_value(store), GFP_NOIO);
 			if (xa_is_err(old))
 				*r = xa_err(old);
 			if (*r)
