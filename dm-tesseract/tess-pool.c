@@ -913,31 +913,31 @@ static void tess_pool_unclaim(struct tess_pool *pool)
 /*
  * A new pool table names @path as its store: an orphan's claim would
  * make its dm_get_device() fail, so release it (tess_pool_claim_orphans()
- * takes it again if the table is refused).
+ * takes it again if the table is refused).  tess_pools_lock held from
+ * here through the adoption or the claim again, so that no exclusive
+ * opener and no other table's claim comes between.
  */
 static void tess_pool_unclaim_store(const char *path)
 {
 	struct tess_pool *pool;
 	dev_t dev;
 
+	lockdep_assert_held(&tess_pools_lock);
 	if (dm_devt_from_path(path, &dev))
 		return;
-	mutex_lock(&tess_pools_lock);
 	list_for_each_entry(pool, &tess_pools, list)
 		if (pool->claim_file && pool->store.bdev->bd_dev == dev)
 			tess_pool_unclaim(pool);
-	mutex_unlock(&tess_pools_lock);
 }
 
 static void tess_pool_claim_orphans(void)
 {
 	struct tess_pool *pool;
 
-	mutex_lock(&tess_pools_lock);
+	lockdep_assert_held(&tess_pools_lock);
 	list_for_each_entry(pool, &tess_pools, list)
 		if (pool->orphan && !pool->ref)
 			tess_pool_claim(pool);
-	mutex_unlock(&tess_pools_lock);
 }
 
 /*
@@ -1377,17 +1377,16 @@ static int tess_pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Unexpected arguments after the feature arguments";
 		r = -EINVAL;
 	}
-	if (!r) {
-		tess_pool_unclaim_store(argv[1]);
-		r = tess_pool_get_devices(pc, argv);
-	}
 	if (r)
 		goto bad;
-
 	mutex_lock(&tess_pools_lock);
+	tess_pool_unclaim_store(argv[1]);
+	r = tess_pool_get_devices(pc, argv);
+	if (r)
+		goto bad_claim;
+
 	pool = tess_pool_find(pc, dm_table_get_md(ti->table), &ti->error);
 	if (IS_ERR(pool)) {
-		mutex_unlock(&tess_pools_lock);
 		r = PTR_ERR(pool);
 		goto bad_pool;
 	}
@@ -1398,7 +1397,6 @@ static int tess_pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			list_del(&pool->list);
 			tess_pool_destroy(pool);
 		}
-		mutex_unlock(&tess_pools_lock);
 		goto bad_pool;
 	}
 	pool->ref++;
@@ -1420,8 +1418,10 @@ static int tess_pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 bad_pool:
 	dm_put_device(ti, pc->store_dev);
 	dm_put_device(ti, pc->metadata_dev);
-bad:
+bad_claim:
 	tess_pool_claim_orphans();
+	mutex_unlock(&tess_pools_lock);
+bad:
 	DMERR("%s: %s", tess_pool_dev_name(ti), ti->error);
 	kfree(pc);
 	return r;
@@ -1436,10 +1436,17 @@ static void tess_pool_dtr(struct dm_target *ti)
 	if (pool->live_ti == ti)
 		WRITE_ONCE(pool->live_ti, NULL);
 	mutex_unlock(&pool->mutex);
-	/* First: an orphan claims its store once no table does. */
+	tess_pool_commit(pool);
+	/*
+	 * The store put and an orphan's claim of it under one hold of
+	 * tess_pools_lock: no exclusive opener comes between.
+	 */
+	mutex_lock(&tess_pools_lock);
 	dm_put_device(ti, pc->store_dev);
 	dm_put_device(ti, pc->metadata_dev);
-	tess_pool_put(pool);
+	if (!--pool->ref)
+		__tess_pool_release(pool);
+	mutex_unlock(&tess_pools_lock);
 	atomic_dec(&tess_nr_pools);
 	kfree(pc);
 }
