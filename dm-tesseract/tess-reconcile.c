@@ -623,7 +623,8 @@ static void tess_rc_put_copied(struct tess_reconcile *rc,
  * reference on each store block it copies, under the disk's lock as a read
  * does: a discard or the hook may drop or replace a remap meanwhile, and
  * the block must not be reused while kcopyd reads it.  Returns the number
- * of extents planned, 0 if a reference could not be taken.
+ * of extents planned, 0 if a reference could not be taken (a block at
+ * TESS_MAX_REFS: not an I/O error, the message may be sent again).
  */
 static unsigned int tess_rc_plan_copy(struct tess_reconcile *rc, u64 disk,
 				      u64 end, struct tess_extent *ext,
@@ -672,19 +673,22 @@ static u64 tess_rc_copy_window(struct tess_reconcile *rc, struct tess_copy *c,
 
 	n = tess_rc_plan_copy(rc, disk, end, ext, ARRAY_SIZE(ext));
 	if (!n) {
-		*r = -EIO;
+		*r = -EBUSY;
 		return end;
 	}
 	for (i = 0; i < n; i++) {
 		if (!ext[i].remapped)
 			continue;
-		/* Recorded first: @copied puts the references at the end. */
+		/*
+		 * Recorded first: @copied puts the references at the end.
+		 * GFP_NOIO: the worker is WQ_MEM_RECLAIM.
+		 */
 		nr = ext[i].len / TESS_SECTORS_PER_BLOCK;
 		for (b = 0; b < nr; b++) {
 			store = tess_block_of(ext[i].store_sector) + b;
 			old = *r ? NULL :
 			      xa_store(copied, tess_block_of(ext[i].sector) + b,
-				       xa_mk_value(store), GFP_KERNEL);
+				       xa_mk_value(store), GFP_NOIO);
 			if (xa_is_err(old))
 				*r = xa_err(old);
 			if (*r)
@@ -723,9 +727,16 @@ static int tess_rc_copy_all(struct tess_reconcile *rc, u64 *nr)
 		disk = tess_rc_copy_window(rc, &c, &copied, disk, end, &r);
 		cond_resched();
 	}
-	if (tess_copy_wait(&c) || r) {
+	if (tess_copy_wait(&c)) {
+		DMERR("%s: copy_home: copying remapped blocks home failed: they stay remapped",
+		      name);
+		r = -EIO;
+	} else if (r == -EBUSY) {
+		DMERR("%s: copy_home: a store block has too many references: try again",
+		      name);
+	} else if (r) {
 		DMERR("%s: copy_home: copying remapped blocks home failed (%d): they stay remapped",
-		      name, r ?: -EIO);
+		      name, r);
 		r = -EIO;
 	} else if (blkdev_issue_flush(rc->data_bdev)) {
 		DMERR("%s: copy_home: flushing the data device failed: blocks stay remapped",

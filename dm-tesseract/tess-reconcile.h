@@ -160,8 +160,10 @@ void tess_rc_stop(struct tess_reconcile *rc);
  * disk order), flush the data device, drop the remaps, commit the pool.
  * Returns 0 only when the disk has no remap left.  On a copy, flush or
  * commit error the remaps stay (and read right): -EIO, logged.  -EBUSY,
- * logged: the table is suspended, or the hook remapped blocks during the
- * copy (they stay; run it again).  Process context, may sleep long.
+ * logged: the table is suspended, the hook remapped blocks during the
+ * copy, or a store block holds too many references (TESS_MAX_REFS) to
+ * take the copy's own (they stay; run it again).  Process context, may
+ * sleep long.
  */
 int tess_rc_copy_home(struct tess_reconcile *rc);
 
