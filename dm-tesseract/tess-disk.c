@@ -214,7 +214,7 @@ static int tess_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 bad_rc:
 	dm_put_device(ti, td->data_dev);
 bad_data:
-	tess_pool_close_disk(td->pd);
+	tess_pool_close_disk(td->pd, NULL);
 bad_open:
 	tess_pool_put(td->pool);
 	dm_put_device(ti, td->pool_dev);
@@ -231,7 +231,7 @@ static void tess_dtr(struct dm_target *ti)
 	if (tess_verbose)
 		DMINFO("%s: destroyed", tess_name(ti));
 	tess_rc_exit(&td->rc);
-	tess_pool_close_disk(td->pd);
+	tess_pool_close_disk(td->pd, td->data_dev->bdev);
 	tess_pool_put(td->pool);
 	dm_put_device(ti, td->data_dev);
 	dm_put_device(ti, td->pool_dev);

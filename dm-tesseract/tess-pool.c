@@ -223,7 +223,6 @@ static int tess_pool_write_disk(struct tess_pool *pool,
 				/* Never committed: nothing to remove. */
 				if (r == -ENODATA)
 					r = 0;
-				pd->drops = true;
 			}
 			if (r) {
 				tess_pool_md_error(pool, "writing a remap", r);
@@ -235,15 +234,61 @@ static int tess_pool_write_disk(struct tess_pool *pool,
 	return 0;
 }
 
-static int tess_pool_write_disks(struct tess_pool *pool, bool *remaps)
+/*
+ * Flush @pd's data device if remaps were dropped since its last flush, so
+ * that the removals written next have their data home.  The count is read
+ * before the flush: every tombstone it counts was made after its write
+ * completed, so before the flush was issued.  Pool mutex held.
+ */
+static int tess_pool_flush_data(struct tess_pool *pool,
+				struct tess_pool_disk *pd, bool force)
+{
+	unsigned long drops = tess_remap_drops(&pd->map);
+	int r;
+
+	if (drops == pd->flushed_drops && !force)
+		return 0;
+	/* Suspended: its changes wait for its resume, or its close. */
+	if (!pd->data_bdev) {
+		DMERR_LIMIT("pool %s: disk %u: its data device owes a flush",
+			    tess_pool_name(pool), pd->id);
+		return -EIO;
+	}
+	r = blkdev_issue_flush(pd->data_bdev);
+	if (r) {
+		DMERR_LIMIT("pool %s: flushing the data device of disk %u failed: %d",
+			    tess_pool_name(pool), pd->id, r);
+		return -EIO;
+	}
+	pd->flushed_drops = drops;
+	return 0;
+}
+
+/*
+ * Write every disk's changes.  A disk whose data device cannot be flushed
+ * is left out (*@held): its changes stay dirty in memory and the shared
+ * transaction stays clean, so that one disk's device does not fail the
+ * other disks' commits.
+ */
+static int tess_pool_write_disks(struct tess_pool *pool, bool *remaps,
+				 bool *held)
 {
 	struct tess_pool_disk *pd;
 	int r;
 
 	list_for_each_entry(pd, &pool->disks, list) {
+		pd->held = tess_remap_dirty(&pd->map) &&
+			   tess_pool_flush_data(pool, pd, false);
+		if (pd->held) {
+			*held = true;
+			continue;
+		}
 		r = tess_pool_write_disk(pool, pd, remaps, pool->batch);
 		if (r)
 			return r;
+		/* Dropped after that flush, maybe collected: flush again. */
+		if (tess_remap_drops(&pd->map) != pd->flushed_drops)
+			pd->drops = true;
 	}
 	return 0;
 }
@@ -267,21 +312,13 @@ static int tess_pool_flush_devices(struct tess_pool *pool, bool remaps)
 			return -EIO;
 		}
 	}
+	/* Removals of tombstones made after tess_pool_flush_data()'s flush. */
 	list_for_each_entry(pd, &pool->disks, list) {
 		if (!pd->drops)
 			continue;
-		/* Suspended after its flush failed: resume retries it. */
-		if (!pd->data_bdev) {
-			DMERR_LIMIT("pool %s: disk %u: its data device owes a flush",
-				    tess_pool_name(pool), pd->id);
-			return -EIO;
-		}
-		r = blkdev_issue_flush(pd->data_bdev);
-		if (r) {
-			DMERR_LIMIT("pool %s: flushing the data device of disk %u failed: %d",
-				    tess_pool_name(pool), pd->id, r);
-			return -EIO;
-		}
+		r = tess_pool_flush_data(pool, pd, true);
+		if (r)
+			return r;
 		pd->drops = false;
 	}
 	return 0;
@@ -304,7 +341,8 @@ static void tess_pool_set_committing(struct tess_pool *pool, bool on,
 /* The commit itself; pool mutex held.  Returns 0 or -EIO. */
 static int __tess_pool_commit(struct tess_pool *pool)
 {
-	bool dirty, remaps = false;
+	bool dirty, remaps = false, held = false;
+	unsigned long flags;
 	int r;
 
 	lockdep_assert_held(&pool->mutex);
@@ -320,7 +358,7 @@ static int __tess_pool_commit(struct tess_pool *pool)
 
 	/* Steps in tess-pool.h: puts first, so none recorded later is freed. */
 	tess_alloc_commit_begin(&pool->store.alloc);
-	r = tess_pool_write_disks(pool, &remaps);
+	r = tess_pool_write_disks(pool, &remaps, &held);
 	if (!r)
 		r = tess_pool_flush_devices(pool, remaps || pool->lost);
 	if (!r) {
@@ -328,10 +366,17 @@ static int __tess_pool_commit(struct tess_pool *pool)
 		if (r)
 			tess_pool_md_error(pool, "metadata commit", r);
 	}
-	tess_alloc_commit_end(&pool->store.alloc, !r);
+	/* A held disk's drops are in this generation: keep it closed. */
+	tess_alloc_commit_end(&pool->store.alloc, !r && !held);
 	/* What was collected is in the open transaction: commit it later. */
 	pool->lost = r != 0;
 	tess_pool_set_committing(pool, false, NULL);
+	if (held) {
+		/* Left dirty: the next flush or period tries again. */
+		spin_lock_irqsave(&pool->lock, flags);
+		pool->dirty = true;
+		spin_unlock_irqrestore(&pool->lock, flags);
+	}
 	if (r)
 		return -EIO;
 	atomic64_inc(&pool->nr_commits);
@@ -339,7 +384,20 @@ static int __tess_pool_commit(struct tess_pool *pool)
 	return 0;
 }
 
-/* End the bios a commit waited for, with its result. */
+/* Mark the waiters of disks the commit left out to fail; pool mutex. */
+static void tess_pool_fail_held(struct bio_list *list)
+{
+	struct tess_pool_disk *pd;
+	struct bio *bio;
+
+	bio_list_for_each(bio, list) {
+		pd = bio->bi_private;
+		if (pd->held)
+			bio->bi_status = BLK_STS_IOERR;
+	}
+}
+
+/* End the bios a commit waited for, with its result (or their error). */
 static void tess_pool_end_waiters(struct bio_list *flushes,
 				  struct bio_list *completions, int r,
 				  bool committed)
@@ -349,7 +407,7 @@ static void tess_pool_end_waiters(struct bio_list *flushes,
 
 	while ((bio = bio_list_pop(flushes))) {
 		pd = bio->bi_private;
-		if (r) {
+		if (r || bio->bi_status) {
 			bio->bi_status = BLK_STS_IOERR;
 			bio_endio(bio);
 			continue;
@@ -383,6 +441,8 @@ int tess_pool_commit(struct tess_pool *pool)
 
 	before = atomic64_read(&pool->nr_commits);
 	r = __tess_pool_commit(pool);
+	tess_pool_fail_held(&flushes);
+	tess_pool_fail_held(&completions);
 	mutex_unlock(&pool->mutex);
 	tess_pool_end_waiters(&flushes, &completions, r,
 			      atomic64_read(&pool->nr_commits) != before);
@@ -441,6 +501,8 @@ int tess_pool_defer_flush(struct tess_pool_disk *pd, struct bio *bio)
 
 bool tess_pool_defer_completion(struct tess_pool_disk *pd, struct bio *bio)
 {
+	/* dm core does not use a clone's bi_private. */
+	bio->bi_private = pd;
 	return tess_pool_wait_commit(pd->pool, bio, &pd->pool->completions);
 }
 
@@ -541,16 +603,68 @@ out:
 	return pd;
 }
 
-void tess_pool_close_disk(struct tess_pool_disk *pd)
+/* Take back the reference of a remap brought back; never sleeps. */
+static int tess_pool_undrop_ref(void *ctx, u64 store)
+{
+	struct tess_pool_disk *pd = ctx;
+	int r;
+
+	r = tess_alloc_ref(&pd->pool->store.alloc, store);
+	if (!r)
+		atomic64_inc(&pd->remapped);
+	return r;
+}
+
+/*
+ * The last table of @pd goes and its data device cannot flush: the
+ * removals can never be made durable.  Bring the dropped remaps back
+ * (their store blocks were kept, as the metadata may still name them), so
+ * that what is left to commit needs only the store.  The writes over them
+ * were never flushed, so reading their older content is allowed.  Pool
+ * mutex held.  Returns how many stayed dropped (no reference left).
+ */
+static unsigned int tess_pool_undrop_disk(struct tess_pool_disk *pd)
+{
+	struct tess_pool *pool = pd->pool;
+	unsigned long flags;
+	unsigned int n;
+
+	spin_lock_irqsave(&pd->lock, flags);
+	n = tess_remap_undrop(&pd->map, tess_pool_undrop_ref, pd);
+	spin_unlock_irqrestore(&pd->lock, flags);
+	DMERR("pool %s: disk %u: its data device cannot flush: its dropped remaps are kept",
+	      tess_pool_name(pool), pd->id);
+	if (!n)
+		pd->flushed_drops = tess_remap_drops(&pd->map);
+	return n;
+}
+
+void tess_pool_close_disk(struct tess_pool_disk *pd, struct block_device *bdev)
 {
 	struct tess_pool *pool = pd->pool;
 
-	if (tess_remap_dirty(&pd->map))
+	/* The last table: its device, still open, serves this last commit. */
+	mutex_lock(&pool->mutex);
+	if (pd->open_count == 1 && bdev)
+		pd->data_bdev = bdev;
+	mutex_unlock(&pool->mutex);
+	if (tess_remap_dirty(&pd->map) || pd->drops)
 		tess_pool_commit(pool);
 	mutex_lock(&pool->mutex);
 	if (--pd->open_count) {
+		if (pd->data_bdev == bdev)
+			pd->data_bdev = NULL;
+		if (pd->last_bdev == bdev)
+			pd->last_bdev = NULL;
 		mutex_unlock(&pool->mutex);
 		return;
+	}
+	if (pd->held && tess_remap_dirty(&pd->map) && !pd->drops) {
+		/* Any tombstone it could not bring back fails below. */
+		tess_pool_undrop_disk(pd);
+		mutex_unlock(&pool->mutex);
+		tess_pool_commit(pool);
+		mutex_lock(&pool->mutex);
 	}
 	/*
 	 * Changes not committed, or removals whose data device was not
@@ -570,9 +684,23 @@ void tess_pool_close_disk(struct tess_pool_disk *pd)
 
 void tess_pool_disk_resume(struct tess_pool_disk *pd, struct block_device *bdev)
 {
-	mutex_lock(&pd->pool->mutex);
+	struct tess_pool *pool = pd->pool;
+	bool owed;
+
+	mutex_lock(&pool->mutex);
+	owed = pd->drops || tess_remap_drops(&pd->map) != pd->flushed_drops;
+	if (pd->last_bdev && pd->last_bdev != bdev && owed) {
+		pd->data_bdev = pd->last_bdev;
+		if (!tess_pool_flush_data(pool, pd, true))
+			pd->drops = false;
+		else if (pd->drops || tess_pool_undrop_disk(pd))
+			/* Written or kept, and no flush could ever back them. */
+			tess_pool_md_error(pool, "a reload onto another data device",
+					   -EIO);
+	}
+	pd->last_bdev = NULL;
 	pd->data_bdev = bdev;
-	mutex_unlock(&pd->pool->mutex);
+	mutex_unlock(&pool->mutex);
 }
 
 void tess_pool_disk_suspend(struct tess_pool_disk *pd)
@@ -582,10 +710,9 @@ void tess_pool_disk_suspend(struct tess_pool_disk *pd)
 	/* Its last changes, and drops flushed home, while its device is ours. */
 	tess_pool_commit(pool);
 	mutex_lock(&pool->mutex);
-	if (pd->drops) {
-		if (pd->data_bdev && !blkdev_issue_flush(pd->data_bdev))
-			pd->drops = false;
-	}
+	if (pd->drops && !tess_pool_flush_data(pool, pd, true))
+		pd->drops = false;
+	pd->last_bdev = pd->data_bdev;
 	pd->data_bdev = NULL;
 	mutex_unlock(&pool->mutex);
 }

@@ -73,8 +73,22 @@ struct tess_pool_disk {
 	struct mapped_device *owner;	/* their mapped device; pool mutex */
 	/* Data device of the resumed table, flushed by commits; pool mutex. */
 	struct block_device *data_bdev;
+	/*
+	 * Data device of the table suspended last, until the next resume:
+	 * still open then (dm destroys the old table after the new one
+	 * resumes), so that a reload onto another device flushes the one
+	 * the drops were written to; pool mutex.
+	 */
+	struct block_device *last_bdev;
+	/*
+	 * tess_remap_drops() of @map when @data_bdev was last flushed: the
+	 * tombstones counted by then have their data home; pool mutex.
+	 */
+	unsigned long flushed_drops;
 	/* Removals written, their data device not flushed yet; pool mutex. */
 	bool drops;
+	/* The last commit left its changes out (no flush); pool mutex. */
+	bool held;
 	/*
 	 * Orders every change of @map with the store block reference each
 	 * remap holds, so that readers take their own references on the
@@ -116,14 +130,21 @@ struct tess_pool_disk *tess_pool_open_disk(struct tess_pool *pool, u32 id,
 					   struct mapped_device *owner,
 					   char **error);
 /*
- * Close it; the last close writes its dirty entries and commits first.
- * Process context, may sleep.
+ * Close it; the last close writes its dirty entries and commits first,
+ * flushing @bdev (the closing table's data device, still open; NULL if it
+ * has none) for its removals.  If @bdev cannot flush, the remaps dropped
+ * since its last flush are brought back and committed as remaps (their
+ * overwrites were never flushed).  If even that cannot be committed, the
+ * pool goes read-only with needs_check.  Process context, may sleep.
  */
-void tess_pool_close_disk(struct tess_pool_disk *pd);
+void tess_pool_close_disk(struct tess_pool_disk *pd, struct block_device *bdev);
 /*
  * The disk's table resumed on data device @bdev / was suspended (its I/O
- * all done): the latter writes the disk's dirty entries and commits.
- * Process context, may sleep.
+ * all done): the latter writes the disk's dirty entries and commits.  A
+ * resume on another data device than the suspended table's first flushes
+ * the old one if remaps were dropped since its last flush; if it cannot,
+ * they are brought back as at close (their overwrites went to the old
+ * device and were never flushed).  Process context, may sleep.
  */
 void tess_pool_disk_resume(struct tess_pool_disk *pd, struct block_device *bdev);
 void tess_pool_disk_suspend(struct tess_pool_disk *pd);

@@ -35,6 +35,62 @@ static void tess_remap_map_test(struct kunit *test)
 	tess_remap_destroy(&rm);
 }
 
+static int tess_remap_test_ref(void *ctx, u64 store)
+{
+	unsigned int *refs = ctx;
+
+	/* Store block 41 cannot take another reference. */
+	if (store == 41)
+		return -EOVERFLOW;
+	(*refs)++;
+	return 0;
+}
+
+/*
+ * Drops are counted; undrop turns the dirty tombstones back into live,
+ * dirty remaps of their last store block, each with a reference taken,
+ * and leaves the one whose reference fails a tombstone.
+ */
+static void tess_remap_undrop_test(struct kunit *test)
+{
+	struct tess_remap_change ch[4];
+	struct tess_remap rm;
+	unsigned int refs = 0;
+	bool had_old;
+	u64 s, old, pos = 0;
+
+	tess_remap_init(&rm);
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 1, 40, GFP_NOWAIT, &old,
+					     &had_old), 0);
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 2, 41, GFP_NOWAIT, &old,
+					     &had_old), 0);
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 3, 42, GFP_NOWAIT, &old,
+					     &had_old), 0);
+	KUNIT_EXPECT_EQ(test, tess_remap_collect(&rm, &pos, ch, 4), 3U);
+	KUNIT_EXPECT_EQ(test, tess_remap_drops(&rm), 0UL);
+	KUNIT_ASSERT_TRUE(test, tess_remap_drop(&rm, 1, &s));
+	KUNIT_ASSERT_TRUE(test, tess_remap_drop(&rm, 2, &s));
+	KUNIT_EXPECT_FALSE(test, tess_remap_drop(&rm, 2, &s));
+	KUNIT_EXPECT_EQ(test, tess_remap_drops(&rm), 2UL);
+
+	KUNIT_EXPECT_EQ(test, tess_remap_undrop(&rm, tess_remap_test_ref,
+						&refs), 1U);
+	KUNIT_EXPECT_EQ(test, refs, 1U);
+	KUNIT_EXPECT_TRUE(test, tess_remap_get(&rm, 1, &s));
+	KUNIT_EXPECT_EQ(test, s, 40ULL);
+	KUNIT_EXPECT_FALSE(test, tess_remap_get(&rm, 2, &s));
+	/* Block 1 is dirty and live again, 2 still a tombstone, 3 clean. */
+	pos = 0;
+	KUNIT_ASSERT_EQ(test, tess_remap_collect(&rm, &pos, ch, 4), 2U);
+	KUNIT_EXPECT_EQ(test, ch[0].disk, 1ULL);
+	KUNIT_EXPECT_TRUE(test, ch[0].live);
+	KUNIT_EXPECT_EQ(test, ch[0].store, 40ULL);
+	KUNIT_EXPECT_EQ(test, ch[1].disk, 2ULL);
+	KUNIT_EXPECT_FALSE(test, ch[1].live);
+	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 2ULL);
+	tess_remap_destroy(&rm);
+}
+
 /*
  * A dropped remap is a tombstone: get, any, next and plan do not see it,
  * a new remap replaces it without handing back a block to release (the
@@ -254,6 +310,7 @@ static void tess_remap_plan_test(struct kunit *test)
 static struct kunit_case tess_remap_cases[] = {
 	KUNIT_CASE(tess_remap_map_test),
 	KUNIT_CASE(tess_remap_tombstone_test),
+	KUNIT_CASE(tess_remap_undrop_test),
 	KUNIT_CASE(tess_remap_collect_test),
 	KUNIT_CASE(tess_remap_any_test),
 	KUNIT_CASE(tess_remap_reserve_test),

@@ -35,6 +35,7 @@ static u64 tess_remap_store_of(void *entry)
 void tess_remap_init(struct tess_remap *rm)
 {
 	xa_init_flags(&rm->map, XA_FLAGS_LOCK_IRQ);
+	rm->nr_drops = 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_init);
 
@@ -99,11 +100,43 @@ bool tess_remap_drop(struct tess_remap *rm, u64 disk, u64 *store)
 		xas_store(&xas, tess_remap_tombstone(*store));
 		xas_clear_mark(&xas, TESS_REMAP_LIVE);
 		xas_set_mark(&xas, TESS_REMAP_DIRTY);
+		WRITE_ONCE(rm->nr_drops, rm->nr_drops + 1);
 	}
 	xa_unlock_irqrestore(&rm->map, flags);
 	return live;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_drop);
+
+unsigned long tess_remap_drops(struct tess_remap *rm)
+{
+	return READ_ONCE(rm->nr_drops);
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_remap_drops);
+
+unsigned int tess_remap_undrop(struct tess_remap *rm,
+			       int (*ref)(void *ctx, u64 store), void *ctx)
+{
+	XA_STATE(xas, &rm->map, 0);
+	unsigned long flags;
+	unsigned int n = 0;
+	void *e;
+
+	xa_lock_irqsave(&rm->map, flags);
+	xas_for_each_marked(&xas, e, ULONG_MAX, TESS_REMAP_DIRTY) {
+		if (tess_remap_is_live(e))
+			continue;
+		if (ref(ctx, tess_remap_store_of(e))) {
+			n++;
+			continue;
+		}
+		/* The slot exists: storing into it allocates nothing. */
+		xas_store(&xas, tess_remap_live(tess_remap_store_of(e)));
+		xas_set_mark(&xas, TESS_REMAP_LIVE);
+	}
+	xa_unlock_irqrestore(&rm->map, flags);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_remap_undrop);
 
 void tess_remap_reserve(struct tess_remap *rm, u64 first, unsigned int nr,
 			gfp_t gfp)

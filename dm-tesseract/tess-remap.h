@@ -33,6 +33,7 @@
 
 struct tess_remap {
 	struct xarray map;	/* disk block -> store block or tombstone */
+	unsigned long nr_drops;	/* remaps dropped so far; xarray lock */
 };
 
 void tess_remap_init(struct tess_remap *rm);
@@ -59,6 +60,22 @@ int tess_remap_load(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp);
  * context.
  */
 bool tess_remap_drop(struct tess_remap *rm, u64 disk, u64 *store);
+/*
+ * How many remaps tess_remap_drop() has dropped so far; any context.  A
+ * caller that reads it, then flushes what the dropping writes wrote, knows
+ * every tombstone counted by then is covered by that flush.
+ */
+unsigned long tess_remap_drops(struct tess_remap *rm);
+/*
+ * Turn every dirty tombstone back into a live dirty remap of its last
+ * store block, calling @ref(@ctx, store) for each first; one whose @ref
+ * fails stays a tombstone.  Returns how many stayed.  For a disk whose
+ * removals can never be made durable (its data device cannot flush) and
+ * that goes away: the remaps it dropped come back, as the metadata may
+ * still name them.  Any context; @ref must not sleep.
+ */
+unsigned int tess_remap_undrop(struct tess_remap *rm,
+			       int (*ref)(void *ctx, u64 store), void *ctx);
 /*
  * Reserve the slots of disk blocks [@first, @first + @nr) that are empty,
  * so that tess_remap_set() there needs no allocation; process context, may
