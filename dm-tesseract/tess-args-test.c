@@ -205,16 +205,24 @@ static void tess_emit_features_test(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, buf, "2 no_discard_passdown no_reconcile");
 
 	f.max_remapped = 12;
+	f.max_remapped_set = true;
 	tess_emit_features(&f, buf, sizeof(buf), 0);
 	KUNIT_EXPECT_STREQ(test, buf,
 			   "4 no_discard_passdown no_reconcile max_remapped 12");
+
+	/* Given as 0 (no cap), it still reads back as given. */
+	tess_features_init(&f);
+	f.max_remapped_set = true;
+	tess_emit_features(&f, buf, sizeof(buf), 0);
+	KUNIT_EXPECT_STREQ(test, buf, "2 max_remapped 0");
 }
 
 /* What status prints must parse back to the same features. */
 static void tess_features_round_trip_test(struct kunit *test)
 {
 	struct tess_features in = { .discard_passdown = false,
-				    .reconcile = false, .max_remapped = 99 }, out;
+				    .reconcile = false, .max_remapped = 99,
+				    .max_remapped_set = true }, out;
 	char buf[64], *argv[8], *p = buf, *error;
 	struct dm_arg_set as = { .argv = argv };
 
@@ -225,6 +233,7 @@ static void tess_features_round_trip_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, out.discard_passdown, in.discard_passdown);
 	KUNIT_EXPECT_EQ(test, out.reconcile, in.reconcile);
 	KUNIT_EXPECT_EQ(test, out.max_remapped, in.max_remapped);
+	KUNIT_EXPECT_EQ(test, out.max_remapped_set, in.max_remapped_set);
 	KUNIT_EXPECT_EQ(test, as.argc, 0U);
 }
 

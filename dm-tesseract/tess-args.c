@@ -14,6 +14,7 @@ void tess_features_init(struct tess_features *f)
 	f->discard_passdown = true;
 	f->reconcile = true;
 	f->max_remapped = 0;
+	f->max_remapped_set = false;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_features_init);
 
@@ -93,6 +94,7 @@ int tess_parse_features(struct dm_arg_set *as, struct tess_features *f,
 			r = tess_seen(&seen_max, error) ?:
 			    tess_read_value(as, &argc, U32_MAX,
 					    &f->max_remapped, error);
+			f->max_remapped_set = true;
 		} else {
 			*error = "Invalid feature argument";
 			r = -EINVAL;
@@ -108,14 +110,14 @@ unsigned int tess_emit_features(const struct tess_features *f, char *result,
 				unsigned int maxlen, unsigned int sz)
 {
 	unsigned int count = !f->discard_passdown + !f->reconcile +
-			     2 * !!f->max_remapped;
+			     2 * f->max_remapped_set;
 
 	DMEMIT("%u", count);
 	if (!f->discard_passdown)
 		DMEMIT(" no_discard_passdown");
 	if (!f->reconcile)
 		DMEMIT(" no_reconcile");
-	if (f->max_remapped)
+	if (f->max_remapped_set)
 		DMEMIT(" max_remapped %llu", f->max_remapped);
 	return sz;
 }

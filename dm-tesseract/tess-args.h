@@ -17,6 +17,7 @@ struct tess_features {
 	bool discard_passdown;	/* pass discards to the data device */
 	bool reconcile;		/* take swapped-out pages of guest writes */
 	u64 max_remapped;	/* cap on this disk's remaps; 0: none */
+	bool max_remapped_set;	/* given in the table: printed back */
 };
 
 /* Largest number of feature arguments a disk table line can carry. */
