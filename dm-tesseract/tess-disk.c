@@ -87,6 +87,11 @@ static int tess_disk_get_data_dev(struct tess_disk *td, const char *path)
 		ti->error = "Error opening data device";
 		return r == -ENOMEM ? r : -EINVAL;
 	}
+	if (tess_pool_holds_bdev(td->data_dev->bdev)) {
+		ti->error = "Data device is a pool's metadata or store device";
+		dm_put_device(ti, td->data_dev);
+		return -EINVAL;
+	}
 	if (ti->len > bdev_nr_sectors(td->data_dev->bdev)) {
 		ti->error = "Data device is smaller than the target";
 		dm_put_device(ti, td->data_dev);

@@ -131,6 +131,11 @@ bool tess_md_needs_check(struct tess_metadata *md);
 int tess_md_create_disk(struct tess_metadata *md, u32 id);
 /* Drop the disk and all its remaps, with their store references. */
 int tess_md_delete_disk(struct tess_metadata *md, u32 id);
+/*
+ * False too when the lookup met damage or an I/O error: the metadata is
+ * then failed (tess_md_failed()), which the caller must check before it
+ * says "no such disk".
+ */
 bool tess_md_disk_exists(struct tess_metadata *md, u32 id);
 /* Call @fn for each disk id, in increasing order, until it returns != 0. */
 int tess_md_for_each_disk(struct tess_metadata *md,

@@ -372,13 +372,16 @@ static int __tess_pool_commit(struct tess_pool *pool)
 	tess_alloc_commit_end(&pool->store.alloc, !r && !held);
 	/* What was collected is in the open transaction: commit it later. */
 	pool->lost = r != 0;
-	tess_pool_set_committing(pool, false, NULL);
-	if (held) {
-		/* Left dirty: the next flush or period tries again. */
-		spin_lock_irqsave(&pool->lock, flags);
+	/*
+	 * A held disk's changes are still only in memory: mark the pool
+	 * dirty in the same section that ends the commit, so that no flush
+	 * can see it neither committing nor dirty and pass without one.
+	 */
+	spin_lock_irqsave(&pool->lock, flags);
+	pool->committing = false;
+	if (held)
 		pool->dirty = true;
-		spin_unlock_irqrestore(&pool->lock, flags);
-	}
+	spin_unlock_irqrestore(&pool->lock, flags);
 	if (r)
 		return -EIO;
 	atomic64_inc(&pool->nr_commits);
@@ -572,11 +575,28 @@ static struct tess_pool_disk *tess_pool_load_disk(struct tess_pool *pool,
 	return pd;
 }
 
+/*
+ * Is disk @id in the metadata?  A lookup that met damage or an I/O error
+ * is a metadata error, never "no such disk".  Pool mutex held.  Returns
+ * 0, -ENODATA or -EIO.
+ */
+static int tess_pool_lookup_disk(struct tess_pool *pool, u32 id)
+{
+	lockdep_assert_held(&pool->mutex);
+	if (tess_md_disk_exists(pool->md, id))
+		return 0;
+	if (!tess_md_failed(pool->md))
+		return -ENODATA;
+	tess_pool_md_error(pool, "looking up a disk", -EIO);
+	return -EIO;
+}
+
 struct tess_pool_disk *tess_pool_open_disk(struct tess_pool *pool, u32 id,
 					   struct mapped_device *owner,
 					   char **error)
 {
 	struct tess_pool_disk *pd;
+	int r;
 
 	mutex_lock(&pool->mutex);
 	pd = tess_pool_find_disk(pool, id);
@@ -589,9 +609,12 @@ struct tess_pool_disk *tess_pool_open_disk(struct tess_pool *pool, u32 id,
 		pd->open_count++;
 		goto out;
 	}
-	if (!tess_md_disk_exists(pool->md, id)) {
-		*error = "No such disk id in the pool (create_disk first)";
-		pd = ERR_PTR(-ENODATA);
+	r = tess_pool_lookup_disk(pool, id);
+	if (r) {
+		*error = r == -ENODATA ?
+			 "No such disk id in the pool (create_disk first)" :
+			 "Cannot read the metadata (see the kernel log)";
+		pd = ERR_PTR(r);
 		goto out;
 	}
 	pd = tess_pool_load_disk(pool, id, error);
@@ -654,8 +677,12 @@ void tess_pool_close_disk(struct tess_pool_disk *pd, struct block_device *bdev)
 		tess_pool_commit(pool);
 	mutex_lock(&pool->mutex);
 	if (--pd->open_count) {
-		if (pd->data_bdev == bdev)
-			pd->data_bdev = NULL;
+		/*
+		 * Not the last table, so not the live one: @data_bdev is the
+		 * live table's (set at its resume, maybe the same device as
+		 * ours after a reload) or NULL, and stays.  Only the device a
+		 * suspended table lent for a later flush goes with it.
+		 */
 		if (pd->last_bdev == bdev)
 			pd->last_bdev = NULL;
 		mutex_unlock(&pool->mutex);
@@ -781,11 +808,12 @@ static int tess_pool_delete_disk(struct tess_pool *pool, u32 id)
 		      tess_pool_name(pool), id);
 		return -EBUSY;
 	}
-	if (!tess_md_disk_exists(pool->md, id)) {
+	r = tess_pool_lookup_disk(pool, id);
+	if (r == -ENODATA)
 		DMERR("pool %s: delete_disk %u: no such disk",
 		      tess_pool_name(pool), id);
-		return -ENODATA;
-	}
+	if (r)
+		return r;
 	r = tess_md_for_each_remap(pool->md, id, tess_pool_collect_block, &b);
 	if (!r) {
 		r = tess_md_delete_disk(pool->md, id);
@@ -840,6 +868,16 @@ static bool tess_pool_uses(struct block_device *bdev)
 		if (pool->md_bdev == bdev || pool->store.bdev == bdev)
 			return true;
 	return false;
+}
+
+bool tess_pool_holds_bdev(struct block_device *bdev)
+{
+	bool held;
+
+	mutex_lock(&tess_pools_lock);
+	held = tess_pool_uses(bdev);
+	mutex_unlock(&tess_pools_lock);
+	return held;
 }
 
 struct tess_pool *tess_pool_get_by_md(struct mapped_device *md)
@@ -1115,13 +1153,37 @@ static int tess_pool_format_store(struct tess_pool *pool,
 	return 0;
 }
 
+static const char *tess_pool_dev_name(struct dm_target *ti)
+{
+	return dm_table_device_name(ti->table);
+}
+
+/*
+ * A pool maps its whole store: checked before a new store or metadata is
+ * formatted, so that a refused table leaves both devices untouched.
+ */
+static int tess_pool_check_len(struct dm_target *ti, u64 nr_blocks)
+{
+	sector_t want = tess_store_sector(nr_blocks);
+
+	if (ti->begin || ti->len != want) {
+		DMERR("%s: a pool maps its whole store: length %llu, not %llu",
+		      tess_pool_dev_name(ti), (unsigned long long)want,
+		      (unsigned long long)ti->len);
+		ti->error = "Pool length must be the store's (4 KiB blocks)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /*
  * The store superblock, then the metadata.  A new store is formatted
  * after its metadata (tess_pool_format_store()).  An existing store with
  * blank metadata is refused: formatting the metadata would discard every
  * remap, silently.
  */
-static int tess_pool_open_store_md(struct tess_pool *pool, u64 *nr_blocks,
+static int tess_pool_open_store_md(struct tess_pool *pool,
+				   struct dm_target *ti, u64 *nr_blocks,
 				   char **error)
 {
 	struct block_device *sbdev = file_bdev(pool->store_file);
@@ -1133,6 +1195,9 @@ static int tess_pool_open_store_md(struct tess_pool *pool, u64 *nr_blocks,
 		*error = "Store device is not usable (see the kernel log)";
 		return fresh == -ENOMEM ? fresh : -EINVAL;
 	}
+	r = tess_pool_check_len(ti, *nr_blocks);
+	if (r)
+		return r;
 	if (fresh) {
 		r = tess_pool_format_store(pool, sbdev, *nr_blocks, uuid,
 					   error);
@@ -1184,7 +1249,7 @@ static int tess_pool_open(struct tess_pool *pool, struct tess_pool_c *pc,
 	}
 	pool->md_bdev = file_bdev(pool->md_file);
 
-	r = tess_pool_open_store_md(pool, &nr_blocks, error);
+	r = tess_pool_open_store_md(pool, pc->ti, &nr_blocks, error);
 	if (r)
 		return r;
 	r = tess_md_for_each_store_ref(pool->md, tess_pool_load_ref,
@@ -1302,11 +1367,6 @@ static struct tess_pool *tess_pool_find(struct tess_pool_c *pc,
  * The target.
  */
 
-static const char *tess_pool_dev_name(struct dm_target *ti)
-{
-	return dm_table_device_name(ti->table);
-}
-
 static int tess_pool_get_devices(struct tess_pool_c *pc, char **argv)
 {
 	struct dm_target *ti = pc->ti;
@@ -1337,21 +1397,6 @@ static int tess_pool_get_devices(struct tess_pool_c *pc, char **argv)
 		dm_put_device(ti, pc->metadata_dev);
 	}
 	return r;
-}
-
-static int tess_pool_check_len(struct tess_pool_c *pc)
-{
-	struct dm_target *ti = pc->ti;
-	sector_t want = tess_store_sector(pc->pool->store.nr_blocks);
-
-	if (ti->begin || ti->len != want) {
-		DMERR("%s: a pool maps its whole store: length %llu, not %llu",
-		      tess_pool_dev_name(ti), (unsigned long long)want,
-		      (unsigned long long)ti->len);
-		ti->error = "Pool length must be the store's (4 KiB blocks)";
-		return -EINVAL;
-	}
-	return 0;
 }
 
 static int tess_pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
@@ -1391,7 +1436,7 @@ static int tess_pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad_pool;
 	}
 	pc->pool = pool;
-	r = tess_pool_check_len(pc);
+	r = tess_pool_check_len(ti, pool->store.nr_blocks);
 	if (r) {
 		if (!pool->ref && !pool->orphan) {
 			list_del(&pool->list);

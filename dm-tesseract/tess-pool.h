@@ -168,6 +168,11 @@ enum tess_pool_refusal tess_pool_may_remap(struct tess_pool *pool);
 enum tess_pool_mode tess_pool_get_mode(struct tess_pool *pool);
 /* The pool's store; valid for the pool's life.  Any context. */
 struct tess_store *tess_pool_store(struct tess_pool *pool);
+/*
+ * Is @bdev the metadata or store device of any pool?  A disk's data
+ * device must be neither.  Process context, may sleep.
+ */
+bool tess_pool_holds_bdev(struct block_device *bdev);
 
 /*
  * A disk's map changed (an entry was marked dirty, under the disk's

@@ -82,6 +82,17 @@ check "they read back after the pool's reload" "$SW" verify /dev/mapper/vm0 0 25
 check "suspend and resume the disk" sh -c "dmsetup suspend vm0 && dmsetup resume vm0"
 check_eq "suspend copies nothing home" "$(dfield 7)" 255
 
+# A reload on the same data device: the old table's close comes after the
+# new one's resume, and must leave the live table its device.  An
+# overwrite of a remapped block then commits its drop at the next flush.
+t2=$(pfield 1)
+check "reload the disk on the same device" sh -c "dmsetup reload vm0 --table '$dtable' && dmsetup resume vm0"
+check "overwrite remapped page 201" dd if=/dev/urandom of=/dev/mapper/vm0 bs=4096 seek=201 count=1 oflag=direct status=none
+check "a flush after the reload and the overwrite succeeds" flush_dev /dev/mapper/vm0
+check "it committed the pool" test "$(pfield 1)" -gt "$t2"
+check_eq "its drop is committed too" "$(pfield 5)" 254
+check "write page 201 back" sh -c "$SW keep /dev/mapper/vm0 201 1 1"
+
 # Flushes racing with reconciliation and a reload of the disk.
 (for i in $(seq 40); do flush_dev /dev/mapper/vm0 || echo failed; done > "$tess_out/flushes.txt" 2>&1) &
 flusher=$!
