@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * dm-tesseract: xarrays of block numbers, as the index and the remap map
- * keep them: each entry a u64 stored as an xarray value.
+ * dm-tesseract: xarrays of block numbers, as the swap index keeps them:
+ * each entry a u64 stored as an xarray value.
  *
  * The xarrays are XA_FLAGS_LOCK_IRQ.  Load and erase may be called from
  * any context; store only from process context with interrupts enabled,
