@@ -41,7 +41,7 @@ tools: tools/memtouch/memtouch tools/vmsim/vmsim tools/swapwrite/swapwrite \
 	$(TESS_CHECK)
 tools: tools/crashwrite/crashwrite tools/log-replay/log-replay
 
-tools/crashwrite/crashwrite: tools/crashwrite/crashwrite.c
+tools/crashwrite/crashwrite: tools/crashwrite/crashwrite.c tools/include/page-out.h
 	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 tools/log-replay/log-replay: tools/log-replay/log-replay.c
@@ -50,7 +50,8 @@ tools/log-replay/log-replay: tools/log-replay/log-replay.c
 tools/memtouch/memtouch: tools/memtouch/memtouch.c
 	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
-tools/swapwrite/swapwrite: tools/swapwrite/swapwrite.c tests/kvmlike/kvmlike.h
+tools/swapwrite/swapwrite: tools/swapwrite/swapwrite.c tests/kvmlike/kvmlike.h \
+		tools/include/page-out.h
 	@$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 TESS_CHECK_LIB := tools/tess-check/tess-md.c tools/tess-check/crc32c.c

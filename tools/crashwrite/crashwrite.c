@@ -57,9 +57,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../include/page-out.h"
+
 #define PAGE		4096UL
 #define WORDS		(PAGE / sizeof(unsigned long long))
-#define PM_SWAP		0x4000000000000000ULL	/* pagemap: swapped */
 #define CW_MAGIC	0x3177726873617263ULL	/* "crashwr1" */
 #define HDR_WORDS	5
 #define MAX_REPORTS	10
@@ -100,92 +101,10 @@ static unsigned long long rng(void)
 	return rng_state;
 }
 
-static void nap(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Pages of @mem that the kernel shows as swapped out (pagemap bit 62). */
-static size_t count_swapped(const void *mem, size_t pages)
-{
-	unsigned long long e;
-	size_t n = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0)
-		return 0;
-	for (size_t p = 0; p < pages; p++) {
-		off_t off = ((uintptr_t)mem / PAGE + p) * sizeof(e);
-
-		if (pread(fd, &e, sizeof(e), off) == sizeof(e) && e & PM_SWAP)
-			n++;
-	}
-	close(fd);
-	return n;
-}
-
-/* Kilobytes under writeback, from /proc/meminfo. */
-static long writeback_kb(void)
-{
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Writeback: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
-/*
- * Reclaim memory of our own cgroup (cgroup v2 memory.reclaim), so that
- * the folios MADV_PAGEOUT wrote out leave the swap cache.  Best effort.
- */
-static void reclaim_own_cgroup(void)
-{
-	char line[512], path[600];
-	FILE *f = fopen("/proc/self/cgroup", "r");
-	int fd;
-
-	if (!f)
-		return;
-	if (!fgets(line, sizeof(line), f) || strncmp(line, "0::", 3)) {
-		fclose(f);
-		return;
-	}
-	fclose(f);
-	line[strcspn(line, "\n")] = 0;
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.reclaim",
-		 line + 3);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return;
-	for (int i = 0; i < 4; i++)
-		if (write(fd, "256M", 4) < 0 && errno != EAGAIN)
-			break;
-	close(fd);
-}
-
 /* Swap @mem out and wait until it is written back; returns pages out. */
 static size_t page_out(void *mem, size_t pages)
 {
-	size_t out = 0;
-
-	for (int i = 0; i < 50 && out < pages; i++) {
-		if (madvise(mem, pages * PAGE, MADV_PAGEOUT))
-			perror("crashwrite: madvise(MADV_PAGEOUT)");
-		nap(10);
-		out = count_swapped(mem, pages);
-	}
-	for (int i = 0; i < 250 && writeback_kb() > 0; i++)
-		nap(10);
-	reclaim_own_cgroup();
-	return out;
+	return page_out_poll(mem, pages, 10, "crashwrite");
 }
 
 /* "dmsetup message @log 0 mark cw-@n": false if it failed. */

@@ -102,10 +102,10 @@
 #include <unistd.h>
 
 #include "../../tests/kvmlike/kvmlike.h"
+#include "../include/page-out.h"
 
 #define PAGE 4096UL
 #define WORDS (PAGE / sizeof(uint64_t))
-#define PM_SWAP (UINT64_C(1) << 62)
 #define PM_PRESENT (UINT64_C(1) << 63)
 #define PM_PFN ((UINT64_C(1) << 55) - 1)
 #define KPF_DIRTY 4
@@ -128,23 +128,10 @@ static void fill(uint64_t *mem, size_t pages, uint64_t first, uint64_t seed)
 			mem[p * WORDS + w] = stamp(seed, first + p, w);
 }
 
-/* Pages of @mem that the kernel shows as swapped out (pagemap bit 62). */
-static size_t count_swapped(const void *mem, size_t pages)
+/* Swap @mem out and wait until it is written back; returns pages out. */
+static size_t page_out(void *mem, size_t pages)
 {
-	uint64_t e;
-	size_t n = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0)
-		return 0;
-	for (size_t p = 0; p < pages; p++) {
-		off_t off = ((uintptr_t)mem / PAGE + p) * sizeof(e);
-
-		if (pread(fd, &e, sizeof(e), off) == sizeof(e) && e & PM_SWAP)
-			n++;
-	}
-	close(fd);
-	return n;
+	return page_out_poll(mem, pages, 20, "swapwrite");
 }
 
 /*
@@ -179,22 +166,6 @@ out:
 	if (kf >= 0)
 		close(kf);
 	return n;
-}
-
-/* Kilobytes under writeback, from /proc/meminfo. */
-static long writeback_kb(void)
-{
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Writeback: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 /* A counter read from the first line of @path, or -1. */
@@ -417,60 +388,6 @@ static int sync_after_write(int fd)
 	if (!want_fsync || !fsync(fd))
 		return 1;
 	return io_whole("fsync", -1, 0);
-}
-
-static void nap(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/*
- * Reclaim memory of our own cgroup (cgroup v2 memory.reclaim), so that
- * the folios MADV_PAGEOUT wrote out leave the swap cache: a later access
- * then really reads them back.  Best effort: a root cgroup has no file.
- */
-static void reclaim_own_cgroup(void)
-{
-	char line[512], path[600];
-	FILE *f = fopen("/proc/self/cgroup", "r");
-	int fd;
-
-	if (!f)
-		return;
-	if (!fgets(line, sizeof(line), f) || strncmp(line, "0::", 3)) {
-		fclose(f);
-		return;
-	}
-	fclose(f);
-	line[strcspn(line, "\n")] = 0;
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.reclaim",
-		 line + 3);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return;
-	for (int i = 0; i < 4; i++)
-		if (write(fd, "256M", 4) < 0 && errno != EAGAIN)
-			break;
-	close(fd);
-}
-
-/* Swap @mem out and wait until it is written back; returns pages out. */
-static size_t page_out(void *mem, size_t pages)
-{
-	size_t out = 0;
-
-	for (int i = 0; i < 50 && out < pages; i++) {
-		if (madvise(mem, pages * PAGE, MADV_PAGEOUT))
-			perror("swapwrite: madvise(MADV_PAGEOUT)");
-		nap(20);
-		out = count_swapped(mem, pages);
-	}
-	for (int i = 0; i < 250 && writeback_kb() > 0; i++)
-		nap(20);
-	reclaim_own_cgroup();
-	return out;
 }
 
 /* Swap every @every-th page of @mem back in; false if one came back wrong. */
