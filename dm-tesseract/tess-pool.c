@@ -1195,10 +1195,11 @@ static int tess_pool_open_store_md(struct tess_pool *pool,
 		*error = "Store device is not usable (see the kernel log)";
 		return fresh == -ENOMEM ? fresh : -EINVAL;
 	}
-	r = tess_pool_check_len(ti, *nr_blocks);
-	if (r)
-		return r;
+	/* A refused table must not format a new store (an old one: below). */
 	if (fresh) {
+		r = tess_pool_check_len(ti, *nr_blocks);
+		if (r)
+			return r;
 		r = tess_pool_format_store(pool, sbdev, *nr_blocks, uuid,
 					   error);
 	} else {
