@@ -301,7 +301,9 @@ static int tess_map_write(struct tess_disk *td, struct bio *bio, bool again)
 	case TESS_RC_KILL:
 		DMERR_LIMIT("%s: write over remapped blocks in a read-only pool",
 			    tess_name(td->ti));
-		return DM_MAPIO_KILL;
+		/* Not DM_MAPIO_KILL: end_io must run, to put the extent lock. */
+		bio_io_error(bio);
+		return DM_MAPIO_SUBMITTED;
 	default:
 		return tess_disk_map_data(td, bio);
 	}
@@ -351,8 +353,6 @@ void tess_disk_redrive(struct bio *bio)
 	r = tess_map_write(td, bio, true);
 	if (r == DM_MAPIO_REMAPPED)
 		dm_submit_bio_remap(bio, NULL);
-	else if (r == DM_MAPIO_KILL)
-		bio_io_error(bio);
 }
 
 static int tess_map(struct dm_target *ti, struct bio *bio)

@@ -1001,6 +1001,7 @@ struct tess_pool *tess_pool_get_by_md(struct mapped_device *md)
  */
 static void tess_pool_destroy(struct tess_pool *pool)
 {
+	tess_reloc_exit(&pool->reloc);
 	cancel_delayed_work_sync(&pool->period_work);
 	destroy_workqueue(pool->wq);
 	WARN_ON_ONCE(!list_empty(&pool->disks));

@@ -2,6 +2,7 @@
 /*
  * dm-tesseract: relocation of remapped blocks (see tess-relocate.h).
  */
+#include <kunit/visibility.h>
 #include <linux/dm-kcopyd.h>
 #include <linux/jiffies.h>
 #include <linux/moduleparam.h>
@@ -38,8 +39,10 @@ struct tess_reloc_config tess_reloc_defaults = {
 	.store_pct = 75,
 };
 
-/* How often an idle or waiting worker looks again. */
+/* How often a waiting worker looks again (a disk may turn idle). */
 #define TESS_RELOC_POLL_MS	100
+/* And one with nothing to move, or whose last copy failed. */
+#define TESS_RELOC_IDLE_POLL_MS	1000
 /* Extents a background step looks at for regroup candidates. */
 #define TESS_RELOC_SCAN_EXTENTS	1024
 
@@ -52,6 +55,7 @@ int tess_reloc_parse_mode(const char *name)
 			return i;
 	return -EINVAL;
 }
+EXPORT_SYMBOL_IF_KUNIT(tess_reloc_parse_mode);
 
 /*
  * Module parameters: the defaults of pool tables that do not set them.
@@ -176,14 +180,6 @@ module_param_cb(relocate_store, &tess_reloc_uint_ops, &tess_reloc_store_param,
 		0644);
 MODULE_PARM_DESC(relocate_store,
 		 "Default store use (percent) that starts relocation and sends auto home (75; 0: never)");
-
-/* What a step does on a disk. */
-enum tess_reloc_kind {
-	TESS_MOVE_NONE,		/* below the thresholds */
-	TESS_MOVE_WAIT,		/* home moves wait for the disk to be idle */
-	TESS_MOVE_HOME,
-	TESS_MOVE_REGROUP,
-};
 
 /* Lock levels: writes take the shared lock at this level, a step holds it. */
 #define TESS_RELOC_LOCK_WRITE	0
@@ -366,7 +362,11 @@ static int tess_reloc_alloc_to(struct tess_reloc_step *s)
 	if (tess_alloc_nr_free(a) < tess_pool_low_water(s->rl->pool) + s->nr)
 		return -ENOSPC;
 	got = tess_alloc_get(a, s->nr, s->to);
-	if (got == s->nr)
+	/*
+	 * The log head's next free blocks need not be consecutive: then the
+	 * regrouped run would be out of order again, and moved again.
+	 */
+	if (got == s->nr && s->to[got - 1] - s->to[0] == got - 1)
 		return 0;
 	for (i = 0; i < got; i++)
 		tess_alloc_put(a, s->to[i]);
@@ -506,8 +506,10 @@ static int tess_reloc_move(struct tess_reloc_step *s)
 	}
 	r = tess_reloc_copy(s);
 	/* A read-only pool could not commit what the step changed. */
-	if (!r && tess_pool_get_mode(s->rl->pool) != TESS_POOL_RW)
-		r = -EIO;
+	if (!r && tess_pool_get_mode(s->rl->pool) != TESS_POOL_RW) {
+		tess_reloc_abandon(s, regroup);
+		return -EIO;
+	}
 	if (r) {
 		atomic64_inc(&s->rl->errors);
 		DMERR_LIMIT("disk %u: relocation: copying from block %llu failed: the blocks stay",
@@ -592,9 +594,8 @@ static enum tess_reloc_kind tess_reloc_choose(struct tess_reloc *rl,
 	}
 }
 
-/* Is a regroup of extents [@ext, @ext + @nr) worth it (out of order)? */
-static bool tess_reloc_scattered(struct tess_pool_disk *pd, u64 ext,
-				 unsigned int nr)
+VISIBLE_IF_KUNIT bool tess_reloc_scattered(struct tess_pool_disk *pd,
+					   u64 ext, unsigned int nr)
 {
 	u64 disk = ext * TESS_RELOC_EXTENT_BLOCKS, store, prev = 0;
 	u64 end = disk + (u64)nr * TESS_RELOC_EXTENT_BLOCKS;
@@ -609,18 +610,12 @@ static bool tess_reloc_scattered(struct tess_pool_disk *pd, u64 ext,
 	}
 	return false;
 }
+EXPORT_SYMBOL_IF_KUNIT(tess_reloc_scattered);
 
-enum tess_reloc_found { TESS_FOUND, TESS_FOUND_NONE, TESS_FOUND_LATER };
-
-/*
- * The first step's extent at or after *@ext with something to move for
- * @kind, looking at up to @budget extents with remaps; *@ext is where to
- * go on from if the budget ran out.
- */
-static enum tess_reloc_found tess_reloc_find(struct tess_pool_disk *pd,
-					     enum tess_reloc_kind kind,
-					     unsigned int nr_ext, u64 *ext,
-					     unsigned int budget)
+VISIBLE_IF_KUNIT enum tess_reloc_found tess_reloc_find(struct tess_pool_disk *pd,
+						       enum tess_reloc_kind kind,
+						       unsigned int nr_ext, u64 *ext,
+						       unsigned int budget)
 {
 	u64 disk = *ext * TESS_RELOC_EXTENT_BLOCKS, store, e;
 
@@ -637,6 +632,7 @@ static enum tess_reloc_found tess_reloc_find(struct tess_pool_disk *pd,
 	}
 	return TESS_FOUND_LATER;
 }
+EXPORT_SYMBOL_IF_KUNIT(tess_reloc_find);
 
 static unsigned int tess_reloc_nr_ext(struct tess_reloc *rl)
 {
@@ -676,8 +672,8 @@ static int tess_reloc_disk(struct tess_reloc *rl, struct tess_pool_disk *pd,
 	return r;
 }
 
-/* Jiffies to wait after copying @blocks, to keep to @rate MiB/s. */
-static unsigned long tess_reloc_delay(unsigned int rate, unsigned int blocks)
+VISIBLE_IF_KUNIT unsigned long tess_reloc_delay(unsigned int rate,
+						unsigned int blocks)
 {
 	u64 bytes = (u64)blocks << TESS_BLOCK_SHIFT;
 
@@ -685,6 +681,7 @@ static unsigned long tess_reloc_delay(unsigned int rate, unsigned int blocks)
 		return 0;
 	return div64_u64(bytes * HZ + ((u64)rate << 20) - 1, (u64)rate << 20);
 }
+EXPORT_SYMBOL_IF_KUNIT(tess_reloc_delay);
 
 /*
  * One tick of the worker: a step on the next disk, round robin, that has
@@ -696,7 +693,7 @@ static unsigned long tess_reloc_tick(struct tess_reloc *rl)
 	unsigned int tries = tess_pool_nr_disks(rl->pool);
 	struct block_device *data;
 	struct tess_pool_disk *pd;
-	bool waiting = false;
+	bool waiting = false, failed = false;
 	int r;
 
 	if (!rl->live || rl->config.mode == TESS_RELOC_OFF) {
@@ -724,8 +721,12 @@ static unsigned long tess_reloc_tick(struct tess_reloc *rl)
 			return tess_reloc_delay(rl->config.rate, r);
 		}
 		waiting |= r == -EAGAIN || r == -ENOSPC;
+		failed |= r == -EIO;
 	}
 	rl->state = waiting ? TESS_RELOC_WAITING : TESS_RELOC_IDLE;
+	/* Idle disks, or a failing copy: look again less often. */
+	if (failed || !waiting)
+		return msecs_to_jiffies(TESS_RELOC_IDLE_POLL_MS);
 	return msecs_to_jiffies(TESS_RELOC_POLL_MS);
 }
 
@@ -757,6 +758,9 @@ static int tess_reloc_sweep(struct tess_reloc *rl, struct tess_pool_disk *pd,
 
 	while (tess_reloc_find(pd, kind, tess_reloc_nr_ext(rl), &ext,
 			       UINT_MAX) == TESS_FOUND) {
+		/* Its table is being suspended: it waits for this sweep. */
+		if (READ_ONCE(pd->no_move))
+			return 0;
 		r = tess_reloc_step(rl, pd, data, kind, ext);
 		if (r == -ENOSPC)
 			return 0;	/* nothing left to regroup into */
@@ -777,10 +781,11 @@ int tess_reloc_now(struct tess_reloc *rl)
 	int r = 0;
 
 	mutex_lock(&rl->lock);
-	if (rl->config.mode == TESS_RELOC_OFF) {
+	if (rl->config.mode == TESS_RELOC_OFF || !rl->live) {
 		mutex_unlock(&rl->lock);
-		DMERR("pool %s: relocate now: relocation is off",
-		      tess_pool_name(rl->pool));
+		DMERR("pool %s: relocate now: relocation is %s",
+		      tess_pool_name(rl->pool),
+		      rl->live ? "off" : "suspended with the pool");
 		return -EINVAL;
 	}
 	if (rl->config.mode == TESS_RELOC_REGROUP)
@@ -917,8 +922,12 @@ int tess_reloc_init(struct tess_reloc *rl, struct tess_pool *pool)
 					 tess_pool_name(pool));
 	if (!rl->wq)
 		goto bad;
-	/* Continuations only complete a step's wait: any workqueue will do. */
-	rl->prison = dm_bio_prison_create_v2(system_wq);
+	/* Not @wq: the step that waits for a continuation runs there. */
+	rl->prison_wq = alloc_workqueue("tesseract-prison-%s", WQ_MEM_RECLAIM,
+					0, tess_pool_name(pool));
+	if (!rl->prison_wq)
+		goto bad;
+	rl->prison = dm_bio_prison_create_v2(rl->prison_wq);
 	if (!rl->prison)
 		goto bad;
 	rl->kc = dm_kcopyd_client_create(NULL);
@@ -945,6 +954,9 @@ void tess_reloc_exit(struct tess_reloc *rl)
 	if (rl->prison)
 		dm_bio_prison_destroy_v2(rl->prison);
 	rl->prison = NULL;
+	if (rl->prison_wq)
+		destroy_workqueue(rl->prison_wq);
+	rl->prison_wq = NULL;
 	kvfree(rl->step);
 	rl->step = NULL;
 }

@@ -22,7 +22,10 @@
  * (dm-bio-prison-v2) for its duration: writes and discards of the disk
  * take a shared lock on their extent (tess_reloc_get_extent(), from the
  * disk's map), the step an exclusive one at the write level, so that new
- * writes and discards wait in the cell, and waits for those in flight.
+ * writes wait in the cell, and waits for those in flight.  Discards take
+ * no lock: one drops the remap, and the step then leaves the block alone
+ * (its copy home may still land after the discard: a discarded block's
+ * content is undefined).
  * Reads go on from the old place, which stays valid until the remap is
  * switched or dropped and, through the read's own references, after.
  * The hook and the write fallback decline a page whose block a step is
@@ -120,6 +123,7 @@ struct tess_reloc {
 	struct dm_kcopyd_client *kc;
 	struct tess_reloc_step *step;	/* the step's state; @lock */
 	struct workqueue_struct *wq;	/* ordered: the worker */
+	struct workqueue_struct *prison_wq;	/* the prison's continuations */
 	struct delayed_work work;
 	atomic64_t extents;		/* extents moved */
 	atomic64_t home_blocks;		/* blocks copied home, remaps dropped */
@@ -182,5 +186,39 @@ void tess_reloc_put_extent(struct tess_reloc *rl,
  * hook and the fallback, before they remap the block).
  */
 bool tess_reloc_moving(struct tess_pool_disk *pd, u64 block);
+
+/* Step planning, inside tess-relocate.c; visible for KUnit. */
+
+/* What a step does on a disk. */
+enum tess_reloc_kind {
+	TESS_MOVE_NONE,		/* below the thresholds */
+	TESS_MOVE_WAIT,		/* home moves wait for the disk to be idle */
+	TESS_MOVE_HOME,
+	TESS_MOVE_REGROUP,
+};
+
+enum tess_reloc_found { TESS_FOUND, TESS_FOUND_NONE, TESS_FOUND_LATER };
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * Are the store blocks of the remaps of extents [@ext, @ext + @nr) of
+ * @pd, in disk order, not consecutive (so that a regroup is worth it)?
+ * Any context: it only reads the map.
+ */
+bool tess_reloc_scattered(struct tess_pool_disk *pd, u64 ext, unsigned int nr);
+/*
+ * The first step of @nr_ext extents at or after extent *@ext with
+ * something to move for @kind (home: any remap; regroup: scattered),
+ * looking at up to @budget candidate starts; TESS_FOUND with *@ext set,
+ * TESS_FOUND_NONE at the end of the disk, TESS_FOUND_LATER when the
+ * budget ran out (*@ext: where to go on from).  Any context.
+ */
+enum tess_reloc_found tess_reloc_find(struct tess_pool_disk *pd,
+				      enum tess_reloc_kind kind,
+				      unsigned int nr_ext, u64 *ext,
+				      unsigned int budget);
+/* Jiffies to wait after copying @blocks to keep to @rate MiB/s (0: none). */
+unsigned long tess_reloc_delay(unsigned int rate, unsigned int blocks);
+#endif
 
 #endif /* DM_TESSERACT_RELOCATE_H */
