@@ -70,6 +70,8 @@ bad_table "arguments after the features" "model: Too many arguments" \
 bad_table "beyond the drive's capacity" "model: Table extends beyond" \
 	"0 $la model /dev/ubda hdd g 8 2 capacity $la"
 bad_table "missing device" "model: Device lookup failed" "0 $la model /dev/nonexistent hdd g 0"
+bad_table "longer than its device" "too small for target" \
+	"0 $((la + 8)) model /dev/ubda hdd g 0 2 capacity $((la * 2))"
 check "a table of group g (hdd, capacity of ubda)" \
 	dmsetup create ok0 --table "0 $la model /dev/ubda hdd g 0 2 capacity $la"
 bad_table "group g is an hdd" "model: Group is a drive of the other kind" \
@@ -200,7 +202,7 @@ for dev in A B S; do
 		bs=4k seek=2049 oflag=direct status=none
 	dd if=/dev/mapper/$dev of="$TMPDIR/back" bs=4k skip=2049 count=1024 iflag=direct status=none
 	check "$dev: read back through the target, the same" cmp "$TMPDIR/pattern" "$TMPDIR/back"
-	dd if=/dev/$under of="$TMPDIR/back" bs=4k skip=2049 count=1024 iflag=direct status=none
+	dd if="/dev/$under" of="$TMPDIR/back" bs=4k skip=2049 count=1024 iflag=direct status=none
 	check "$dev: the same on $under, at the same offset" cmp "$TMPDIR/pattern" "$TMPDIR/back"
 	rm -f "$TMPDIR/back"
 done
@@ -234,6 +236,17 @@ check_range "one group: alternating between the slices seeks ~20 ms each (us)" \
 	$(($(mstat A drive seek) / 20)) 19000 20000
 check_eq "one group: each table counts its own requests" \
 	"$(mstat A table requests) $(mstat B table requests)" "10 10"
+# A reload (suspend, load, resume) while requests are held: the suspend
+# waits for them, the new table joins the same drive.
+fio --name=bg --filename=$A --direct=1 --rw=randread --bs=4k --iodepth=8 \
+	--ioengine=libaio --runtime=3 --time_based --output=/dev/null &
+fio_pid=$!
+sleep 1
+check "reload A while fio reads it" retable A "0 $la model /dev/ubda hdd g 0"
+check "fio ends without an error" wait $fio_pid
+check "the new table counts only its own requests, the drive all" \
+	test "$(mstat A drive requests)" -gt "$(mstat A table requests)"
+check_eq "A and B still share the drive" "$(mstat A drive requests)" "$(mstat B drive requests)"
 check "remove A, B and S" dmsetup remove A B S
 check "create A and B on separate drives g1, g2" sh -c "
 	dmsetup create A --table '0 $la model /dev/ubda hdd g1 0' &&
