@@ -126,7 +126,8 @@ static u64 hdd_seek_ns(const struct model_drive *d, u64 dist)
 
 	if (!dist)
 		return 0;
-	f = mul_u64_u64_div_u64(dist, 1ULL << 32, d->tracks);
+	/* The last, partial track may lie a whole track past tracks - 1. */
+	f = min(mul_u64_u64_div_u64(dist, 1ULL << 32, d->tracks), 1ULL << 32);
 	if (f <= HDD_SEEK_F0)	/* sqrt(f << 16) is sqrt(fraction) * 2^24 */
 		return HDD_SEEK_A_NS +
 			((HDD_SEEK_B_NS * int_sqrt64(f << 16)) >> 24);
