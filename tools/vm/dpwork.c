@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dpwork: the guest's workload of `make check-vm`, a phased one that makes
+ * double paging happen (built statically, it runs as the only program of a
+ * busybox initramfs).
+ *
+ *   dpwork COLD_MIB HOT_MIB HOT_PASSES
+ *
+ * 1. cold: fill COLD_MIB of anonymous memory with stamped pages, once.
+ *    QEMU, in a memory cgroup below guest RAM, cannot keep them all: the
+ *    host swaps the oldest out while the fill goes on.
+ * 2. hot: fill HOT_MIB of new memory, then rewrite it HOT_PASSES times,
+ *    checking each page before it is rewritten.  Cold and hot together do
+ *    not fit in guest RAM, so the guest pages the cold data (its least
+ *    recently used) out to its swap on the virtio disk: the pages the host
+ *    swapped out, written through QEMU's cache=none I/O.  Double paging.
+ * 3. back: read every cold page and check every word of it; the guest
+ *    pages it in from its swap.
+ *
+ * Every 8-byte word of page i of an area holds
+ *   (version << 40 | area << 36 | i << 12 | word index) ^ salt
+ * so a page that comes back stale, from another area or place, torn, or
+ * from another run is caught.  Each phase prints one line:
+ *   dpwork: <phase> pages <n> ms <elapsed> pages_per_s <rate> worst_us <us>
+ * (worst_us: the longest time one page took to touch), then
+ *   dpwork: stamps ok      or      dpwork: stamps BAD <pages>
+ * Exits 0 when every stamp held, 1 when one did not, 2 on bad arguments.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096UL
+#define WORDS (PAGE / sizeof(uint64_t))
+
+enum { AREA_COLD = 1, AREA_HOT = 2 };
+
+static uint64_t salt;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t word(uint64_t version, uint64_t area, uint64_t page, uint64_t w)
+{
+	return ((version << 40) | (area << 36) | (page << 12) | w) ^ salt;
+}
+
+struct phase {
+	const char *name;
+	uint64_t start, worst, pages;
+};
+
+static void phase_begin(struct phase *ph, const char *name)
+{
+	ph->name = name;
+	ph->start = now_ns();
+	ph->worst = 0;
+	ph->pages = 0;
+}
+
+static void phase_end(const struct phase *ph)
+{
+	uint64_t ns = now_ns() - ph->start;
+	uint64_t ms = ns / 1000000;
+
+	printf("dpwork: %s pages %llu ms %llu pages_per_s %llu worst_us %llu\n",
+	       ph->name, (unsigned long long)ph->pages, (unsigned long long)ms,
+	       (unsigned long long)(ns ? ph->pages * 1000000000ULL / ns : 0),
+	       (unsigned long long)(ph->worst / 1000));
+	fflush(stdout);
+}
+
+/*
+ * Check page p of an area against version (0: not written yet, nothing to
+ * check), then write it with next (0: leave it); time the two.  Returns
+ * whether the check held.
+ */
+static int touch(struct phase *ph, uint64_t *mem, uint64_t area, size_t p,
+		 uint64_t version, uint64_t next)
+{
+	uint64_t *pg = mem + p * WORDS;
+	uint64_t t0 = now_ns(), dt;
+	size_t w, bad = 0;
+
+	if (version)
+		for (w = 0; w < WORDS; w++)
+			bad += pg[w] != word(version, area, p, w);
+	if (next)
+		for (w = 0; w < WORDS; w++)
+			pg[w] = word(next, area, p, w);
+	dt = now_ns() - t0;
+	if (dt > ph->worst)
+		ph->worst = dt;
+	ph->pages++;
+	if (bad)
+		printf("dpwork: area %llu page %zu: %zu words wrong (version %llu)\n",
+		       (unsigned long long)area, p, bad,
+		       (unsigned long long)version);
+	return !bad;
+}
+
+static uint64_t *area_map(size_t pages)
+{
+	void *m = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED) {
+		perror("dpwork: mmap");
+		exit(2);
+	}
+	return m;
+}
+
+static long arg(const char *s, long min)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < min) {
+		fprintf(stderr, "dpwork: bad argument '%s'\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	size_t cold_pages, hot_pages, p, bad = 0;
+	uint64_t *cold, *hot;
+	struct phase ph;
+	long passes, i;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: dpwork COLD_MIB HOT_MIB HOT_PASSES\n");
+		return 2;
+	}
+	cold_pages = (size_t)arg(argv[1], 1) * (1 << 20) / PAGE;
+	hot_pages = (size_t)arg(argv[2], 1) * (1 << 20) / PAGE;
+	passes = arg(argv[3], 0);
+	salt = now_ns() ^ ((uint64_t)getpid() << 48);
+	cold = area_map(cold_pages);
+	hot = area_map(hot_pages);
+
+	phase_begin(&ph, "cold");
+	for (p = 0; p < cold_pages; p++)
+		touch(&ph, cold, AREA_COLD, p, 0, 1);
+	phase_end(&ph);
+
+	phase_begin(&ph, "hot");
+	for (i = 0; i <= passes; i++)
+		for (p = 0; p < hot_pages; p++)
+			bad += !touch(&ph, hot, AREA_HOT, p, i, i + 1);
+	phase_end(&ph);
+
+	phase_begin(&ph, "back");
+	for (p = 0; p < cold_pages; p++)
+		bad += !touch(&ph, cold, AREA_COLD, p, 1, 0);
+	phase_end(&ph);
+
+	if (bad)
+		printf("dpwork: stamps BAD %zu\n", bad);
+	else
+		printf("dpwork: stamps ok\n");
+	return bad ? 1 : 0;
+}

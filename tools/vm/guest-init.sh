@@ -1,0 +1,44 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the guest of `make check-vm` (busybox-static initramfs, built by
+# tools/vm/guest.sh).  It loads the virtio modules, puts the guest's swap
+# on the whole virtio disk, runs dpwork, prints what the host side reads
+# off the console, and powers off.  Lines for the host start with "vm: ".
+# Settings from the kernel command line (the kernel gives init the
+# NAME=VALUE words it does not know, as environment):
+#   dp_cold, dp_hot, dp_passes   dpwork's COLD_MIB HOT_MIB HOT_PASSES
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+say() { echo "vm: $*"; }
+
+# Modules in dependency order (tools/vm/guest.sh wrote the list).
+while read -r m; do
+	insmod "/lib/modules/$m" || say "insmod $m failed"
+done < /lib/modules/order
+
+n=0
+while [ ! -b /dev/vda ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+if [ ! -b /dev/vda ]; then
+	say "verdict no-disk"
+	poweroff -f
+fi
+
+say "disk $(cat /sys/block/vda/size) sectors"
+mkswap /dev/vda > /dev/null && swapon /dev/vda || say "swapon failed"
+say "meminfo $(awk '/^(MemTotal|MemFree|MemAvailable):/ { printf "%s %s ", $1, $2 }' /proc/meminfo)"
+vmstat_line() { awk '$1 ~ /^(pswpin|pswpout|pgmajfault)$/ { printf "%s %s ", $1, $2 }' /proc/vmstat; }
+say "vmstat-before $(vmstat_line)"
+
+/dpwork "${dp_cold:-48}" "${dp_hot:-48}" "${dp_passes:-1}" 2>&1 | sed 's/^/vm: /'
+# The pipeline's status is sed's; dpwork's own verdict is its last line.
+
+say "vmstat-after $(vmstat_line)"
+say "swap $(awk 'NR > 1 { print $3, $4 }' /proc/swaps)"
+swapoff /dev/vda 2> /dev/null
+say "done"
+poweroff -f
