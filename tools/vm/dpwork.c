@@ -4,7 +4,7 @@
  * double paging happen (built statically, it runs as the only program of a
  * busybox initramfs).
  *
- *   dpwork COLD_MIB HOT_MIB HOT_PASSES
+ *   dpwork COLD_MIB HOT_MIB HOT_PASSES [keep|free]
  *
  * 1. cold: fill COLD_MIB of anonymous memory with stamped pages, once.
  *    QEMU, in a memory cgroup below guest RAM, cannot keep them all: the
@@ -15,20 +15,28 @@
  *    recently used) out to its swap on the virtio disk: the pages the host
  *    swapped out, written through QEMU's cache=none I/O.  Double paging.
  * 3. back: read every cold page and check every word of it; the guest
- *    pages it in from its swap.
+ *    pages it in from its swap.  With "free" (the default), the hot set is
+ *    unmapped first, as a program done with it would, so that the pages the
+ *    guest reads back go into free frames and it pages nothing more out;
+ *    with "keep" it pages the hot set out to make room (page-outs of pages
+ *    the host holds: no double paging).
  *
  * Every 8-byte word of page i of an area holds
  *   (version << 40 | area << 36 | i << 12 | word index) ^ salt
  * so a page that comes back stale, from another area or place, torn, or
  * from another run is caught.  Each phase prints one line:
  *   dpwork: <phase> pages <n> ms <elapsed> pages_per_s <rate> worst_us <us>
- * (worst_us: the longest time one page took to touch), then
+ *           pswpout <n> pswpin <n>
+ * (worst_us: the longest time one page took to touch; pswpout, pswpin:
+ * the guest's page-outs and page-ins so far, from /proc/vmstat) and sleeps
+ * 2 s, so that the host can read its own counters between phases; then
  *   dpwork: stamps ok      or      dpwork: stamps BAD <pages>
  * Exits 0 when every stamp held, 1 when one did not, 2 on bad arguments.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,16 +74,35 @@ static void phase_begin(struct phase *ph, const char *name)
 	ph->pages = 0;
 }
 
+/* The guest's own paging so far: /proc/vmstat's @key, or 0 without it. */
+static unsigned long long vmstat(const char *key)
+{
+	unsigned long long v = 0, x;
+	char name[64];
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s %llu", name, &x) == 2)
+		if (!strcmp(name, key))
+			v = x;
+	fclose(f);
+	return v;
+}
+
 static void phase_end(const struct phase *ph)
 {
 	uint64_t ns = now_ns() - ph->start;
 	uint64_t ms = ns / 1000000;
 
-	printf("dpwork: %s pages %llu ms %llu pages_per_s %llu worst_us %llu\n",
+	printf("dpwork: %s pages %llu ms %llu pages_per_s %llu worst_us %llu pswpout %llu pswpin %llu\n",
 	       ph->name, (unsigned long long)ph->pages, (unsigned long long)ms,
 	       (unsigned long long)(ns ? ph->pages * 1000000000ULL / ns : 0),
-	       (unsigned long long)(ph->worst / 1000));
+	       (unsigned long long)(ph->worst / 1000),
+	       vmstat("pswpout"), vmstat("pswpin"));
 	fflush(stdout);
+	/* Idle, so that the host can take its counters between phases. */
+	sleep(2);
 }
 
 /*
@@ -137,11 +164,14 @@ int main(int argc, char **argv)
 	uint64_t *cold, *hot;
 	struct phase ph;
 	long passes, i;
+	int keep;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: dpwork COLD_MIB HOT_MIB HOT_PASSES\n");
+	if (argc < 4 || argc > 5 ||
+	    (argc == 5 && strcmp(argv[4], "keep") && strcmp(argv[4], "free"))) {
+		fprintf(stderr, "usage: dpwork COLD_MIB HOT_MIB HOT_PASSES [keep|free]\n");
 		return 2;
 	}
+	keep = argc == 5 && !strcmp(argv[4], "keep");
 	cold_pages = (size_t)arg(argv[1], 1) * (1 << 20) / PAGE;
 	hot_pages = (size_t)arg(argv[2], 1) * (1 << 20) / PAGE;
 	passes = arg(argv[3], 0);
@@ -160,6 +190,8 @@ int main(int argc, char **argv)
 			bad += !touch(&ph, hot, AREA_HOT, p, i, i + 1);
 	phase_end(&ph);
 
+	if (!keep)
+		munmap(hot, hot_pages * PAGE);
 	phase_begin(&ph, "back");
 	for (p = 0; p < cold_pages; p++)
 		bad += !touch(&ph, cold, AREA_COLD, p, 1, 0);

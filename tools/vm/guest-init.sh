@@ -7,7 +7,9 @@
 # off the console, and powers off.  Lines for the host start with "vm: ".
 # Settings from the kernel command line (the kernel gives init the
 # NAME=VALUE words it does not know, as environment):
-#   dp_cold, dp_hot, dp_passes   dpwork's COLD_MIB HOT_MIB HOT_PASSES
+#   dp_cold, dp_hot, dp_passes, dp_hot_end   dpwork's arguments
+# "vm: start" and "vm: end" frame the workload, each followed by 2 s of
+# idleness, so that the host side can take its counters there.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -34,7 +36,14 @@ say "meminfo $(awk '/^(MemTotal|MemFree|MemAvailable):/ { printf "%s %s ", $1, $
 vmstat_line() { awk '$1 ~ /^(pswpin|pswpout|pgmajfault)$/ { printf "%s %s ", $1, $2 }' /proc/vmstat; }
 say "vmstat-before $(vmstat_line)"
 
-/dpwork "${dp_cold:-48}" "${dp_hot:-48}" "${dp_passes:-1}" 2>&1 | sed 's/^/vm: /'
+say start
+sleep 2
+# Straight to the console: a reader between them (a pipe to sed) can be
+# paged out by the guest and print a phase's line only phases later.
+/dpwork "${dp_cold:-40}" "${dp_hot:-40}" "${dp_passes:-1}" "${dp_hot_end:-free}" \
+	> /dev/console 2>&1
+say end
+sleep 2
 # The pipeline's status is sed's; dpwork's own verdict is its last line.
 
 say "vmstat-after $(vmstat_line)"

@@ -17,7 +17,7 @@
 #   vm_ram      guest RAM, MiB
 #   vm_high     QEMU's memory.high, MiB
 #   vm_timeout  seconds QEMU may run
-#   dp_cold, dp_hot, dp_passes   the workload's sizes (tools/vm/dpwork.c)
+#   dp_cold, dp_hot, dp_passes, dp_hot_end   the workload (tools/vm/dpwork.c)
 # Prints TAP points for what must hold, "# " lines for what was
 # measured, and writes the measures, "key value" lines, to
 # $tess_out/vm.txt.
@@ -35,16 +35,17 @@ vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 disk_sectors() {
 	awk -v d="$1" -v f="$2" '$3 == d { print (f == "read" ? $6 : $10) }' /proc/diskstats
 }
-# guest_value KEY: the value after KEY on the guest's "vm: " lines.
+# guest_value KEY: the value after KEY on the guest's "vm: " and
+# "dpwork: " lines.
 guest_value() {
-	sed -n 's/^vm: //p' "$console" | tr -d '\r' |
+	sed -n 's/^vm: //p; /^dpwork: /p' "$console" | tr -d '\r' |
 		awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) v = $(i + 1) } END { print v }'
 }
 # phase_value PHASE KEY: a figure of dpwork's line for PHASE.
 phase_value() {
 	tr -d '\r' < "$console" | awk -v p="$1" -v k="$2" '
-		$1 == "vm:" && $2 == "dpwork:" && $3 == p {
-			for (i = 4; i < NF; i++) if ($i == k) print $(i + 1) }'
+		$1 == "dpwork:" && $2 == p {
+			for (i = 3; i < NF; i++) if ($i == k) print $(i + 1) }'
 }
 
 features=
@@ -63,19 +64,91 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=single,tb-size=32
 	-m "$vm_ram" -smp 1 -nodefaults -no-user-config -display none
 	-no-reboot -monitor none -serial "file:$console"
 	-kernel "$vm_guest/vmlinuz" -initrd "$vm_guest/initrd.img"
-	-append "console=ttyS0 panic=-1 transparent_hugepage=never dp_cold=$dp_cold dp_hot=$dp_hot dp_passes=$dp_passes"
+	-append "console=ttyS0 loglevel=5 panic=-1 transparent_hugepage=never dp_cold=$dp_cold dp_hot=$dp_hot dp_passes=$dp_passes dp_hot_end=$dp_hot_end"
 	-drive "file=/dev/mapper/vm0,format=raw,if=virtio,cache=none,aio=$vm_aio")
 echo "# ${qemu[*]}" >> "$LOG"
 
-pswpin0=$(vmstat pswpin) pswpout0=$(vmstat pswpout)
-data_r0=$(disk_sectors ubda read) data_w0=$(disk_sectors ubda written)
-store_r0=$(disk_sectors ubdc read) store_w0=$(disk_sectors ubdc written)
-loaded0=$(backend loaded) stored0=$(backend stored)
+# The disk's status fields, in order (Documentation/dm-tesseract.rst).
+disk_fields=(reads writes flushes discards read_sectors write_sectors remapped
+	reconciled reconciled_bytes redirected_reads overwritten state
+	offered_ptes taken_ptes offered_swapcache taken_swapcache
+	fallback_taken declined_not_stored declined_no_memory
+	declined_beyond_end declined_cap declined_pool commits declined_moving)
+
+# counters: the host's counters now, "key value" lines.  Few forks: the
+# guest idles only 2 s at each mark.
+counters() {
+	local i=0 f st v
+	awk '$1 == "pswpin" || $1 == "pswpout" { print "host_" $1, $2 }
+	     $3 == "ubda" { print "data_read_bytes", $6 * 512; print "data_written_bytes", $10 * 512 }
+	     $3 == "ubdc" { print "store_read_bytes", $6 * 512; print "store_written_bytes", $10 * 512 }' \
+		/proc/vmstat /proc/diskstats
+	for f in stored loaded; do
+		read -r v < "$TESS_SYS/backend/$f"
+		echo "backend_$f $v"
+	done
+	read -r -a st <<< "$(dmsetup status vm0)"
+	for f in "${disk_fields[@]}"; do
+		echo "disk_$f ${st[i + 3]}"
+		i=$((i + 1))
+	done
+}
+
+# sample: the host side of the run, about every 2 s, to samples.txt
+# (seconds, host pswpin, pswpout, reconciled, QEMU's memcg: current, anon,
+# file bytes; the guest's last console line); and the counters at each of
+# the guest's marks (it idles 2 s after each), to start.txt, cold.txt,
+# hot.txt, back.txt and end.txt.
+marks=(start cold hot back end)
+mark_line() {
+	case $1 in
+	start | end) echo "^vm: $1" ;;
+	*) echo "^dpwork: $1 " ;;
+	esac
+}
+sample() {
+	local cg=/sys/fs/cgroup/vm t=0 k v anon file last mark
+	echo "s pswpin pswpout reconciled memcg anon file guest" > "$tess_out/samples.txt"
+	for mark in "${marks[@]}"; do
+		while ! grep -q "$(mark_line "$mark")" "$console" 2> /dev/null; do
+			sleep 0.25
+			t=$((t + 1))
+			[ $((t % 8)) -eq 0 ] || continue
+			anon=0 file=0
+			while read -r k v; do
+				case $k in anon) anon=$v ;; file) file=$v ;; esac
+			done < "$cg/memory.stat"
+			read -r v < "$cg/memory.current"
+			last=$(tail -n 1 "$console" 2> /dev/null | tr -d '\r')
+			echo "$((t / 4)) $(vmstat pswpin) $(vmstat pswpout) $(status_field vm0 8)" \
+				"$v $anon $file ${last:0:60}" >> "$tess_out/samples.txt"
+		done
+		counters > "$tess_out/$mark.txt"
+	done
+}
+
+# delta KEY [FROM TO]: KEY's change between the marks FROM and TO
+# (default: start and end, the workload).
+delta() {
+	awk -v k="$1" 'FNR == 1 { n++ } $1 == k { v[n] = $2 } END { print v[2] - v[1] }' \
+		"$tess_out/${2:-start}.txt" "$tess_out/${3:-end}.txt"
+}
+
+grep -qw memory /sys/fs/cgroup/cgroup.subtree_control ||
+	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+mkdir -p /sys/fs/cgroup/vm
+: > "$console"
+counters > "$tess_out/before.txt"
+sample &
+sampler=$!
 t0=$(date +%s.%N)
 in_memcg_high vm "$((vm_high << 20))" timeout "$vm_timeout" "${qemu[@]}" \
 	> "$tess_out/qemu.txt" 2>&1
 qemu_rc=$?
 t1=$(date +%s.%N)
+kill "$sampler" 2> /dev/null
+wait "$sampler" 2> /dev/null
+counters > "$tess_out/after.txt"
 
 check_eq "QEMU exited cleanly (guest powered off, in time)" "$qemu_rc" 0
 check "the guest powered off" grep -q 'reboot: Power down' "$console"
@@ -86,45 +159,60 @@ else
 	ok "guest kernel log clean"
 fi
 check_eq "guest verdict: every stamp intact" "$(guest_value stamps)" ok
+missing=
+for m in "${marks[@]}"; do
+	[ -s "$tess_out/$m.txt" ] || missing+=" $m"
+done
+check_eq "host counters taken at the guest's marks" "${missing# }" ""
 
 g_out=$(( $(guest_value pswpout) ))
 g_in=$(( $(guest_value pswpin) ))
-h_in=$(( $(vmstat pswpin) - pswpin0 ))
-h_out=$(( $(vmstat pswpout) - pswpout0 ))
 # The workload is meant to make both levels page: if either did not, the
 # run measured nothing.
 check "the guest paged out to its virtio disk" test "$g_out" -gt 0
-check "the host swapped guest RAM out" test "$h_out" -gt 0
+check "the host swapped guest RAM out during the workload" \
+	test "$(delta host_pswpout)" -gt 0
 
 measure seconds "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+measure memcg_peak_bytes "$(cat /sys/fs/cgroup/vm/memory.peak 2> /dev/null)"
 measure guest_pswpout "$g_out"
 measure guest_pswpin "$g_in"
-measure host_pswpout "$h_out"
-measure host_pswpin "$h_in"
-measure backend_stored "$(( $(backend stored) - stored0 ))"
-measure backend_loaded "$(( $(backend loaded) - loaded0 ))"
-measure data_read_bytes "$(( ($(disk_sectors ubda read) - data_r0) * 512 ))"
-measure data_written_bytes "$(( ($(disk_sectors ubda written) - data_w0) * 512 ))"
-measure store_read_bytes "$(( ($(disk_sectors ubdc read) - store_r0) * 512 ))"
-measure store_written_bytes "$(( ($(disk_sectors ubdc written) - store_w0) * 512 ))"
+# The whole QEMU run (guest boot included), then the workload alone.
+for k in host_pswpin host_pswpout; do
+	measure "run_$k" "$(awk -v k="$k" 'FNR == 1 { n++ } $1 == k { v[n] = $2 } END { print v[2] - v[1] }' \
+		"$tess_out/before.txt" "$tess_out/after.txt")"
+done
+for k in host_pswpin host_pswpout backend_stored backend_loaded \
+	 data_read_bytes data_written_bytes store_read_bytes store_written_bytes; do
+	measure "$k" "$(delta "$k")"
+done
+# Each phase: the guest's rate, worst touch and paging, the host's.
+prev=start g_out0=0 g_in0=0
 for ph in cold hot back; do
 	measure "${ph}_pages_per_s" "$(phase_value "$ph" pages_per_s)"
 	measure "${ph}_worst_us" "$(phase_value "$ph" worst_us)"
 	measure "${ph}_ms" "$(phase_value "$ph" ms)"
+	v=$(( $(phase_value "$ph" pswpout) ))
+	measure "${ph}_guest_pswpout" "$((v - g_out0))"
+	g_out0=$v
+	v=$(( $(phase_value "$ph" pswpin) ))
+	measure "${ph}_guest_pswpin" "$((v - g_in0))"
+	g_in0=$v
+	for k in host_pswpin host_pswpout disk_reconciled data_written_bytes; do
+		measure "${ph}_$k" "$(delta "$k" "$prev" "$ph")"
+	done
+	prev=$ph
 done
-i=0
-for f in reads writes flushes discards read_sectors write_sectors remapped \
-	 reconciled reconciled_bytes redirected_reads overwritten state \
-	 offered_ptes taken_ptes offered_swapcache taken_swapcache \
-	 fallback_taken declined_not_stored declined_no_memory \
-	 declined_beyond_end declined_cap declined_pool commits \
-	 declined_moving; do
-	i=$((i + 1))
-	measure "disk_$f" "$(status_field vm0 "$i")"
+# The disk's counters over the workload (state and remapped: at its end).
+for f in "${disk_fields[@]}"; do
+	case $f in
+	state | remapped) measure "disk_$f" "$(awk -v k="disk_$f" '$1 == k { print $2 }' "$tess_out/end.txt")" ;;
+	*) measure "disk_$f" "$(delta "disk_$f")" ;;
+	esac
 done
 echo "# disk status: $(dmsetup status vm0)"
 echo "# pool status: $(dmsetup status pool)"
-sed -n 's/^vm: //p' "$console" | tr -d '\r' | sed 's/^/# guest: /'
+sed -n 's/^vm: //p; /^dpwork: /p' "$console" | tr -d '\r' | sed 's/^/# guest: /'
 
 if [ "$vm_mode" = baseline ]; then
 	check_eq "baseline: nothing reconciled" "$(status_field vm0 8)" 0
