@@ -23,6 +23,7 @@ help:
 	@echo "make test        lint + kunit + check, one TAP report"
 	@echo "make test-debug  kunit + check on the debug kernel (KASAN, kmemleak, ...)"
 	@echo "make bench       the main job: benchmark, baseline vs Tesseract"
+	@echo "make check-vm    a real QEMU/TCG guest on a tesseract disk, baseline vs Tesseract"
 	@echo "make checkpatch  checkpatch.pl --strict on our C files"
 	@echo "make sparse      rebuild the module under sparse"
 
@@ -85,6 +86,13 @@ test-debug: deps tools
 
 bench: modules tools
 	@tools/bench/run
+
+# A real guest (Debian's kernel, busybox, dpwork) under QEMU TCG in the UML
+# host, its swap on a tesseract disk: tools/vm/check-vm.  E=ENGINE... picks
+# QEMU aio engines (default: threads native io_uring).
+.PHONY: check-vm
+check-vm: modules
+	@tools/vm/check-vm $(E)
 
 checkpatch: kernel
 	@$(KDIR)/../src/scripts/checkpatch.pl --strict --no-tree --quiet \
