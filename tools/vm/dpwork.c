@@ -75,7 +75,7 @@ static void phase_begin(struct phase *ph, const char *name)
 }
 
 /* The guest's own paging so far: /proc/vmstat's @key, or 0 without it. */
-static unsigned long long vmstat(const char *key)
+static unsigned long long guest_vmstat(const char *key)
 {
 	unsigned long long v = 0, x;
 	char name[64];
@@ -95,11 +95,12 @@ static void phase_end(const struct phase *ph)
 	uint64_t ns = now_ns() - ph->start;
 	uint64_t ms = ns / 1000000;
 
-	printf("dpwork: %s pages %llu ms %llu pages_per_s %llu worst_us %llu pswpout %llu pswpin %llu\n",
+	printf("dpwork: %s pages %llu ms %llu pages_per_s %llu worst_us %llu",
 	       ph->name, (unsigned long long)ph->pages, (unsigned long long)ms,
 	       (unsigned long long)(ns ? ph->pages * 1000000000ULL / ns : 0),
-	       (unsigned long long)(ph->worst / 1000),
-	       vmstat("pswpout"), vmstat("pswpin"));
+	       (unsigned long long)(ph->worst / 1000));
+	printf(" pswpout %llu pswpin %llu\n",
+	       guest_vmstat("pswpout"), guest_vmstat("pswpin"));
 	fflush(stdout);
 	/* Idle, so that the host can take its counters between phases. */
 	sleep(2);

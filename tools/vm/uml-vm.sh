@@ -17,6 +17,7 @@
 #   vm_ram      guest RAM, MiB
 #   vm_high     QEMU's memory.high, MiB
 #   vm_timeout  seconds QEMU may run
+#   vm_reclaim  MiB of QEMU's memory to reclaim after the cold fill (0: none)
 #   dp_cold, dp_hot, dp_passes, dp_hot_end   the workload (tools/vm/dpwork.c)
 # Prints TAP points for what must hold, "# " lines for what was
 # measured, and writes the measures, "key value" lines, to
@@ -124,7 +125,19 @@ sample() {
 				"$v $anon $file ${last:0:60}" >> "$tess_out/samples.txt"
 		done
 		counters > "$tess_out/$mark.txt"
+		[ "$mark" != cold ] || [ "${vm_reclaim:-0}" -eq 0 ] || reclaim_cold
 	done
+}
+
+# reclaim_cold: proactive reclaim of vm_reclaim MiB of QEMU's memory once
+# the cold fill is done (as a host that squeezes idle memory would), so
+# that the cold data is host-swapped before the guest pages it out.
+reclaim_cold() {
+	if echo "${vm_reclaim}M" > /sys/fs/cgroup/vm/memory.reclaim 2> "$tess_out/reclaim.txt"; then
+		echo "reclaimed ${vm_reclaim}M" >> "$tess_out/reclaim.txt"
+	else
+		echo "memory.reclaim of ${vm_reclaim}M fell short" >> "$tess_out/reclaim.txt"
+	fi
 }
 
 # delta KEY [FROM TO]: KEY's change between the marks FROM and TO
