@@ -50,7 +50,13 @@ static int tess_disk_get_pool(struct tess_disk *td, const char *path)
 	struct mapped_device *pool_md;
 	int r;
 
-	r = dm_get_device(ti, path, BLK_OPEN_READ, &td->pool_dev);
+	/*
+	 * The table's mode, as the data device's: dm_get_device() of one
+	 * device in a second mode replaces the first dm_dev (and frees it),
+	 * so a pool named as data device too would be put twice.
+	 */
+	r = dm_get_device(ti, path, dm_table_get_mode(ti->table),
+			  &td->pool_dev);
 	if (r) {
 		DMERR("%s: cannot open pool device \"%.64s\": %d",
 		      tess_name(ti), path, r);
@@ -88,7 +94,8 @@ static int tess_disk_get_data_dev(struct tess_disk *td, const char *path)
 		ti->error = "Error opening data device";
 		return r == -ENOMEM ? r : -EINVAL;
 	}
-	if (tess_pool_holds_bdev(td->data_dev->bdev)) {
+	if (tess_pool_holds_bdev(td->data_dev->bdev) ||
+	    td->data_dev == td->pool_dev) {
 		ti->error = "Data device is a pool's metadata or store device";
 		dm_put_device(ti, td->data_dev);
 		return -EINVAL;

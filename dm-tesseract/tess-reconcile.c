@@ -211,7 +211,8 @@ static bool tess_rc_take_head(struct tess_reconcile *rc, struct bio *bio)
 	int taking = -1;
 	bool ok;
 
-	if (!READ_ONCE(rc->hooked) || bio_op(bio) != REQ_OP_WRITE || !len ||
+	if (!READ_ONCE(rc->hooked) || !rc->remap ||
+	    bio_op(bio) != REQ_OP_WRITE || !len ||
 	    bio->bi_opf & (REQ_FUA | REQ_PREFLUSH | REQ_SWAP | REQ_ATOMIC) ||
 	    sector & (TESS_SECTORS_PER_BLOCK - 1))
 		return false;

@@ -33,7 +33,7 @@
  * remap still names the block the step copied.
  *
  * Policy (struct tess_reloc_config): mode off, home, regroup or auto; a
- * pass starts when a disk has at least @remapped remaps or the store is
+ * disk is moved while it has at least @remapped remaps or the store is
  * @store_pct full; home moves wait until the disk has had no guest I/O
  * for @idle_ms; @rate bounds the copy bandwidth; @batch blocks per step.
  * auto moves home when the disk is idle or the store is @store_pct full,
