@@ -135,6 +135,56 @@ static int touch(struct phase *ph, uint64_t *mem, uint64_t area, size_t p,
 	return !bad;
 }
 
+/*
+ * With DPWORK_MAPS=1 in the environment, print where an area's pages are,
+ * from /proc/self/pagemap, for tools/vm/pagemap.py:
+ *   dpwork: map <label> pfn <first>+<count> ...     runs of consecutive
+ *                                                   frames, in page order
+ *   dpwork: map <label> swapped <page>+<count> ...  runs of pages in swap
+ */
+#define BIT_ULL(n)	(1ULL << (n))
+#define PM_PFN_MASK	(BIT_ULL(55) - 1)
+#define PM_SWAPPED	BIT_ULL(62)
+#define PM_PRESENT	BIT_ULL(63)
+
+static void print_map(const char *label, const uint64_t *mem, size_t pages,
+		      int swapped)
+{
+	uint64_t e, run_start = 0, run_len = 0, key;
+	FILE *f = fopen("/proc/self/pagemap", "r");
+	size_t p;
+
+	if (!f) {
+		printf("dpwork: map %s unavailable\n", label);
+		return;
+	}
+	printf("dpwork: map %s %s", label, swapped ? "swapped" : "pfn");
+	for (p = 0; p < pages; p++) {
+		if (fseek(f, (long)((uintptr_t)(mem + p * WORDS) / PAGE * 8), SEEK_SET) ||
+		    fread(&e, sizeof(e), 1, f) != 1)
+			break;
+		if (swapped)
+			key = (e & PM_SWAPPED) ? p : ~0ULL;
+		else
+			key = (e & PM_PRESENT) ? (e & PM_PFN_MASK) : ~0ULL;
+		if (run_len && key != ~0ULL && key == run_start + run_len) {
+			run_len++;
+			continue;
+		}
+		if (run_len)
+			printf(" %llu+%llu", (unsigned long long)run_start,
+			       (unsigned long long)run_len);
+		run_start = key;
+		run_len = key != ~0ULL;
+	}
+	if (run_len)
+		printf(" %llu+%llu", (unsigned long long)run_start,
+		       (unsigned long long)run_len);
+	printf("\n");
+	fflush(stdout);
+	fclose(f);
+}
+
 static uint64_t *area_map(size_t pages)
 {
 	void *m = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
@@ -165,7 +215,7 @@ int main(int argc, char **argv)
 	uint64_t *cold, *hot;
 	struct phase ph;
 	long passes, i;
-	int keep;
+	int keep, maps;
 
 	if (argc < 4 || argc > 5 ||
 	    (argc == 5 && strcmp(argv[4], "keep") && strcmp(argv[4], "free"))) {
@@ -185,11 +235,16 @@ int main(int argc, char **argv)
 		touch(&ph, cold, AREA_COLD, p, 0, 1);
 	phase_end(&ph);
 
+	maps = getenv("DPWORK_MAPS") && !strcmp(getenv("DPWORK_MAPS"), "1");
+	if (maps)
+		print_map("cold", cold, cold_pages, 0);
 	phase_begin(&ph, "hot");
 	for (i = 0; i <= passes; i++)
 		for (p = 0; p < hot_pages; p++)
 			bad += !touch(&ph, hot, AREA_HOT, p, i, i + 1);
 	phase_end(&ph);
+	if (maps)
+		print_map("cold", cold, cold_pages, 1);
 
 	if (!keep)
 		munmap(hot, hot_pages * PAGE);

@@ -8,6 +8,7 @@
 # Settings from the kernel command line (the kernel gives init the
 # NAME=VALUE words it does not know, as environment):
 #   dp_cold, dp_hot, dp_passes, dp_hot_end   dpwork's arguments
+#   dp_maps=1   dpwork prints the cold area's frames and swapped pages
 # "vm: start" and "vm: end" frame the workload, each followed by 2 s of
 # idleness, so that the host side can take its counters there.
 /bin/busybox --install -s /bin
@@ -40,7 +41,7 @@ say start
 sleep 2
 # Straight to the console: a reader between them (a pipe to sed) can be
 # paged out by the guest and print a phase's line only phases later.
-/dpwork "${dp_cold:-40}" "${dp_hot:-40}" "${dp_passes:-1}" "${dp_hot_end:-free}" \
+DPWORK_MAPS=${dp_maps:-0} /dpwork "${dp_cold:-40}" "${dp_hot:-40}" "${dp_passes:-1}" "${dp_hot_end:-free}" \
 	> /dev/console 2>&1
 say end
 sleep 2

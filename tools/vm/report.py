@@ -55,6 +55,13 @@ ROWS = [
     ("disk_reconciled", "reconciled writes (pages)"),
     ("disk_redirected_reads", "redirected reads"),
     ("disk_remapped", "remapped blocks at the end"),
+    # VM_PAGEMAP=1 only (tools/vm/pagemap.py)
+    ("map_cold_pages", "map: cold pages"),
+    ("map_cold_host_swapped", "map: of them host-swapped after fill"),
+    ("map_paged_out", "map: cold pages the guest paged out"),
+    ("map_paged_out_host_swapped", "map: of them host-swapped after fill"),
+    ("map_host_swapped_by_tenth", "map: host-swapped, by tenth"),
+    ("map_paged_out_by_tenth", "map: guest paged out, by tenth"),
 ]
 
 
@@ -103,6 +110,8 @@ def main():
     base, tess = base or {}, tess or {}
     print("# %-34s %14s %14s %8s" % ("", "baseline", "tesseract", "ratio"))
     for key, label in ROWS:
+        if key.startswith("map_") and key not in base and key not in tess:
+            continue
         b, t = base.get(key, "-"), tess.get(key, "-")
         print("# %-34s %14s %14s %8s" % (label, b, t,
                                          ratio(num(tess, key), num(base, key))))

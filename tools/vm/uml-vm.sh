@@ -18,6 +18,9 @@
 #   vm_high     QEMU's memory.high, MiB
 #   vm_timeout  seconds QEMU may run
 #   vm_reclaim  MiB of QEMU's memory to reclaim after the cold fill (0: none)
+#   vm_maps     1: which cold pages the host had swapped out at the end of
+#               the cold fill, and which of them the guest paged out
+#               (tools/vm/pagemap.py; the guest prints its maps)
 #   dp_cold, dp_hot, dp_passes, dp_hot_end   the workload (tools/vm/dpwork.c)
 # Prints TAP points for what must hold, "# " lines for what was
 # measured, and writes the measures, "key value" lines, to
@@ -39,7 +42,7 @@ disk_sectors() {
 # guest_value KEY: the value after KEY on the guest's "vm: " and
 # "dpwork: " lines.
 guest_value() {
-	sed -n 's/^vm: //p; /^dpwork: /p' "$console" | tr -d '\r' |
+	sed -n 's/^vm: //p; /^dpwork: map /d; /^dpwork: /p' "$console" | tr -d '\r' |
 		awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) v = $(i + 1) } END { print v }'
 }
 # phase_value PHASE KEY: a figure of dpwork's line for PHASE.
@@ -65,7 +68,7 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=single,tb-size=32
 	-m "$vm_ram" -smp 1 -nodefaults -no-user-config -display none
 	-no-reboot -monitor none -serial "file:$console"
 	-kernel "$vm_guest/vmlinuz" -initrd "$vm_guest/initrd.img"
-	-append "console=ttyS0 loglevel=5 panic=-1 transparent_hugepage=never dp_cold=$dp_cold dp_hot=$dp_hot dp_passes=$dp_passes dp_hot_end=$dp_hot_end"
+	-append "console=ttyS0 loglevel=5 panic=-1 transparent_hugepage=never dp_cold=$dp_cold dp_hot=$dp_hot dp_passes=$dp_passes dp_hot_end=$dp_hot_end dp_maps=${vm_maps:-0}"
 	-drive "file=/dev/mapper/vm0,format=raw,if=virtio,cache=none,aio=$vm_aio")
 echo "# ${qemu[*]}" >> "$LOG"
 
@@ -125,6 +128,11 @@ sample() {
 				"$v $anon $file ${last:0:60}" >> "$tess_out/samples.txt"
 		done
 		counters > "$tess_out/$mark.txt"
+		case $mark in
+		cold | hot) [ "${vm_maps:-0}" != 1 ] ||
+			python3 "$tess_top/tools/vm/pagemap.py" host \
+				"$(pidof qemu-system-x86_64)" "$vm_ram" "$tess_out/host-$mark.map" ;;
+		esac
 		[ "$mark" != cold ] || [ "${vm_reclaim:-0}" -eq 0 ] || reclaim_cold
 	done
 }
@@ -223,9 +231,17 @@ for f in "${disk_fields[@]}"; do
 	*) measure "disk_$f" "$(delta "disk_$f")" ;;
 	esac
 done
+if [ "${vm_maps:-0}" = 1 ]; then
+	if python3 "$tess_top/tools/vm/pagemap.py" join "$console" \
+		"$tess_out/host-cold.map" > "$tess_out/map.txt"; then
+		while read -r k v; do measure "$k" "$v"; done < "$tess_out/map.txt"
+	else
+		echo "# pagemap: no maps (guest or host side missing)"
+	fi
+fi
 echo "# disk status: $(dmsetup status vm0)"
 echo "# pool status: $(dmsetup status pool)"
-sed -n 's/^vm: //p; /^dpwork: /p' "$console" | tr -d '\r' | sed 's/^/# guest: /'
+sed -n 's/^vm: //p; /^dpwork: map /d; /^dpwork: /p' "$console" | tr -d '\r' | sed 's/^/# guest: /'
 
 if [ "$vm_mode" = baseline ]; then
 	check_eq "baseline: nothing reconciled" "$(status_field vm0 8)" 0
