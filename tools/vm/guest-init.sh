@@ -43,9 +43,8 @@ sleep 2
 # paged out by the guest and print a phase's line only phases later.
 DPWORK_MAPS=${dp_maps:-0} /dpwork "${dp_cold:-40}" "${dp_hot:-40}" "${dp_passes:-1}" "${dp_hot_end:-free}" \
 	> /dev/console 2>&1
-say end
+say "end, dpwork status $?"
 sleep 2
-# The pipeline's status is sed's; dpwork's own verdict is its last line.
 
 say "vmstat-after $(vmstat_line)"
 say "swap $(awk 'NR > 1 { print $3, $4 }' /proc/swaps)"
