@@ -29,9 +29,11 @@
  *           pswpout <n> pswpin <n>
  * (worst_us: the longest time one page took to touch; pswpout, pswpin:
  * the guest's page-outs and page-ins so far, from /proc/vmstat) and sleeps
- * 2 s, so that the host can read its own counters between phases; then
+ * DPWORK_PAUSE seconds (environment; the guest's init sets 2), so that
+ * the host can read its own counters between phases; then
  *   dpwork: stamps ok      or      dpwork: stamps BAD <pages>
  * Exits 0 when every stamp held, 1 when one did not, 2 on bad arguments.
+ * DPWORK_FLIP=N (a self-test) flips a bit of cold page N after the fill.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -103,7 +105,8 @@ static void phase_end(const struct phase *ph)
 	       guest_vmstat("pswpout"), guest_vmstat("pswpin"));
 	fflush(stdout);
 	/* Idle, so that the host can take its counters between phases. */
-	sleep(2);
+	if (getenv("DPWORK_PAUSE"))
+		sleep((unsigned int)strtoul(getenv("DPWORK_PAUSE"), NULL, 10));
 }
 
 /*
@@ -235,6 +238,9 @@ int main(int argc, char **argv)
 		touch(&ph, cold, AREA_COLD, p, 0, 1);
 	phase_end(&ph);
 
+	/* Self-test (tools/vm/check-vm): change a word behind the checks. */
+	if (getenv("DPWORK_FLIP"))
+		cold[(strtoul(getenv("DPWORK_FLIP"), NULL, 10) % cold_pages) * WORDS] ^= 1;
 	maps = getenv("DPWORK_MAPS") && !strcmp(getenv("DPWORK_MAPS"), "1");
 	if (maps)
 		print_map("cold", cold, cold_pages, 0);

@@ -41,7 +41,7 @@ say start
 sleep 2
 # Straight to the console: a reader between them (a pipe to sed) can be
 # paged out by the guest and print a phase's line only phases later.
-DPWORK_MAPS=${dp_maps:-0} /dpwork "${dp_cold:-40}" "${dp_hot:-40}" "${dp_passes:-1}" "${dp_hot_end:-free}" \
+DPWORK_PAUSE=2 DPWORK_MAPS=${dp_maps:-0} /dpwork "${dp_cold:-40}" "${dp_hot:-40}" "${dp_passes:-1}" "${dp_hot_end:-free}" \
 	> /dev/console 2>&1
 say "end, dpwork status $?"
 sleep 2
