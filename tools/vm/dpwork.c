@@ -249,8 +249,10 @@ int main(int argc, char **argv)
 		for (p = 0; p < hot_pages; p++)
 			bad += !touch(&ph, hot, AREA_HOT, p, i, i + 1);
 	phase_end(&ph);
-	if (maps)
+	if (maps) {
 		print_map("cold", cold, cold_pages, 1);
+		print_map("hot", hot, hot_pages, 0);
+	}
 
 	if (!keep)
 		munmap(hot, hot_pages * PAGE);

@@ -16,8 +16,10 @@
         frames, after the fill) and "dpwork: map cold swapped ..." line
         (the cold pages in the guest's swap after the hot phase) with a
         host map taken at the end of the cold fill; print "key value"
-        lines: how many cold pages the host had swapped out, and how many
-        of those the guest later paged out.
+        lines: how many cold pages the host had swapped out, how many of
+        those the guest later paged out, and (with the guest's "dpwork:
+        map hot pfn ..." line) how many hot pages sit in the frames of
+        cold pages the guest paged out: frames it reused.
 """
 
 import sys
@@ -64,7 +66,7 @@ def runs(words):
 
 
 def join(console, hostmap):
-    pfns, swapped = None, None
+    pfns, swapped, hot = None, None, None
     with open(console, errors="replace") as f:
         for line in f:
             w = line.strip().split()
@@ -72,6 +74,8 @@ def join(console, hostmap):
                 pfns = [p + i for p, n in runs(w[4:]) for i in range(n)]
             elif w[:4] == ["dpwork:", "map", "cold", "swapped"]:
                 swapped = [p + i for p, n in runs(w[4:]) for i in range(n)]
+            elif w[:4] == ["dpwork:", "map", "hot", "pfn"]:
+                hot = [p + i for p, n in runs(w[4:]) for i in range(n)]
     if pfns is None or swapped is None:
         print("map_missing 1")
         return 1
@@ -99,6 +103,15 @@ def join(console, hostmap):
     print("map_paged_out_by_tenth %s" % ",".join(
         str(sum(1 for p in range(i, min(i + tenth, len(pfns))) if p in paged))
         for i in range(0, len(pfns), tenth)))
+    if hot is not None:
+        # Frame reuse: hot pages (at the end of the hot phase) in frames
+        # that held cold pages the guest paged out.  With Tesseract, such
+        # a frame whose page-out was reconciled was host-swapped, so the
+        # guest's first write to it (zeroing) swapped it back in.
+        freed = set(pfns[p] for p in swapped if p < len(pfns))
+        print("map_hot_pages %d" % len(hot))
+        print("map_hot_in_paged_out_frames %d"
+              % sum(1 for p in hot if p in freed))
     return 0
 
 

@@ -62,6 +62,7 @@ ROWS = [
     ("map_paged_out_host_swapped", "map: of them host-swapped after fill"),
     ("map_host_swapped_by_tenth", "map: host-swapped, by tenth"),
     ("map_paged_out_by_tenth", "map: guest paged out, by tenth"),
+    ("map_hot_in_paged_out_frames", "map: hot pages in paged-out frames"),
 ]
 
 
