@@ -76,16 +76,19 @@ mod_deps() {
 }
 
 build() {
-	local pkg=$1 dir=$2 debs mroot kver m
+	local pkg=$1 dir=$2 debs deb mroot kver m
 	debs=$cache/debs
 	mkdir -p "$debs"
-	if ! ls "$debs/${pkg}_$(pkg_version "$pkg" | sed 's/^[0-9]*://')"_*.deb > /dev/null 2>&1; then
+	# The file apt-get download names: package_version (no epoch)_arch.deb.
+	deb=$debs/${pkg}_$(pkg_version "$pkg" | sed 's/^[0-9]*://')_amd64.deb
+	if [ ! -f "$deb" ]; then
 		echo "guest.sh: downloading $pkg" >&2
 		(cd "$debs" && apt-get -q -o APT::Sandbox::User=root download "$pkg" >&2)
 	fi
+	[ -f "$deb" ] || die "apt-get download gave no $deb"
 	tmp=$(mktemp -d "$cache/build.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
-	dpkg-deb -x "$(ls "$debs/${pkg}"_*.deb | tail -n 1)" "$tmp/kernel"
+	dpkg-deb -x "$deb" "$tmp/kernel"
 	kver=$(ls "$tmp/kernel/lib/modules")
 	mroot=$tmp/kernel/lib/modules/$kver
 
