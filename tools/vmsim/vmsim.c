@@ -82,14 +82,19 @@ struct frame {			/* a guest RAM frame */
 static struct {
 	long ram_mib, disk_mib, ws_mib, seconds, hot_pct, hot_prob, write_pct;
 	unsigned long long accesses;	/* 0: as many as fit in seconds */
+	long region_mib;
+	unsigned int check_pages;	/* 0: all */
 	unsigned int seed, disk_id;
 	const char *dev, *submit, *data_dev, *store_dev;
-} opt = { 64, 0, 0, 20, 20, 80, 30, 0, 1, 0, NULL, "pwritev", NULL, NULL };
+} opt = { 64, 0, 0, 20, 20, 80, 30, 0, 4, 0, 1, 0, NULL, "pwritev",
+	    NULL, NULL };
 
 static uint8_t *ram;
 static struct gpage *pages;
 static struct frame *frames;
 static uint32_t *slot_owner;	/* slot -> page, NONE: free */
+static uint8_t *slot_hs;	/* slot last written from a host-swapped frame */
+static int pagemap_fd;
 static uint32_t *free_stack;	/* free frames */
 static uint32_t nr_pages, nr_frames, nr_slots, slot_cursor, free_frames;
 static uint32_t lru_head[2] = { NONE, NONE }, lru_tail[2] = { NONE, NONE };
@@ -98,7 +103,7 @@ static int fd;
 static aio_context_t aio_ctx;
 static pthread_mutex_t guest_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t page_outs, page_ins, writes_skipped, accesses, bad_stamps;
-static uint64_t io_errors;
+static uint64_t io_errors, hs_page_outs;
 
 static double now(void)
 {
@@ -173,11 +178,13 @@ static void stamp_write(uint32_t p)
 		   pages[p].version);
 }
 
-/* Called with guest_lock held (or before the probe starts): one buffer. */
-static void stamp_check(uint32_t p, const char *when)
+/*
+ * Whether @got holds page @p as last written.  Called with guest_lock
+ * held (or with no probe running): one buffer.
+ */
+static void stamp_check_at(uint32_t p, const uint64_t *got, const char *when)
 {
 	static uint64_t want[WORDS];
-	const uint64_t *got = (const uint64_t *)(ram + pages[p].frame * PAGE);
 	size_t i;
 
 	stamp_make(want, p, pages[p].version);
@@ -192,6 +199,13 @@ static void stamp_check(uint32_t p, const char *when)
 			(unsigned long long)(got[0] & 0xffffffffULL),
 			(unsigned long long)got[1], opt.disk_id,
 			(unsigned long long)pages[p].version, i);
+}
+
+/* Resident page @p holds what was last written to it. */
+static void stamp_check(uint32_t p, const char *when)
+{
+	stamp_check_at(p, (const uint64_t *)(ram + pages[p].frame * PAGE),
+		       when);
 }
 
 /* ---- guest disk I/O: O_DIRECT straight from and to guest RAM ---- */
@@ -523,6 +537,20 @@ static int cmp_slot(const void *a, const void *b)
 	return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
+/*
+ * Whether the host has swapped guest RAM frame @f out (/proc/self/pagemap
+ * bit 62), as it is about to be written: a page-out that double-pages.
+ */
+static int host_swapped(uint32_t f)
+{
+	uint64_t e;
+	off_t at = (off_t)((uintptr_t)(ram + f * PAGE) / PAGE) * sizeof(e);
+
+	if (pagemap_fd < 0 || pread(pagemap_fd, &e, sizeof(e), at) != sizeof(e))
+		return 0;
+	return (e >> 62) & 1;
+}
+
 /* Page out up to a batch of inactive frames, as kswapd would. */
 static void reclaim(void)
 {
@@ -561,6 +589,8 @@ static void reclaim(void)
 	for (i = 0; i < n; i++) {
 		slots[i] = pick[i][0];
 		frs[i] = pick[i][1];
+		slot_hs[slots[i]] = host_swapped(frs[i]);
+		hs_page_outs += slot_hs[slots[i]];
 	}
 	if (n)
 		write_batch(slots, frs, n);
@@ -632,6 +662,84 @@ static void access_page(uint32_t p, int write)
 		pages[p].version++;
 		stamp_write(p);
 		pages[p].dirty = 1;
+	}
+}
+
+/* Write the @n boot pages in @buf to consecutive slots from @slot. */
+static void boot_write(uint8_t *buf, uint32_t slot, int n)
+{
+	struct iovec iov[BATCH];
+	struct run r = { slot, iov, n };
+	int i;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = buf + i * PAGE;
+		iov[i].iov_len = PAGE;
+	}
+	submit_runs(1, &r, 1);
+}
+
+/*
+ * Boot: the guest has touched its whole working set once.  The first pages
+ * fill guest RAM; those that do not fit start out paged out, as after a
+ * while of running: stamped in a buffer outside guest RAM and written to
+ * their slots in batches, so that the boot itself double-pages nothing
+ * (the host has swapped nothing the guest pages out yet) and costs little
+ * on a slow drive.  The timed part starts from there.
+ */
+static void boot(void)
+{
+	static uint8_t buf[BATCH * PAGE] __attribute__((aligned(PAGE)));
+	uint32_t p, s, first = 0;
+	int n = 0;
+
+	for (p = 0; p < nr_pages && p < nr_frames; p++)
+		access_page(p, 1);
+	for (; p < nr_pages; p++) {
+		s = slot_alloc(p);
+		if (n && (n == BATCH || s != first + n)) {
+			boot_write(buf, first, n);
+			n = 0;
+		}
+		if (!n)
+			first = s;
+		pages[p].slot = s;
+		stamp_make((uint64_t *)(buf + n++ * PAGE), p, 0);
+	}
+	if (n)
+		boot_write(buf, first, n);
+}
+
+/*
+ * Shutdown: every resident page must still be what the guest last wrote,
+ * and so must every paged-out one (--check-pages N: N of them, drawn at
+ * random), read from its slot into a buffer outside guest RAM in slot
+ * order, so that the check itself pages nothing out.
+ */
+static void final_check(void)
+{
+	static uint64_t buf[WORDS] __attribute__((aligned(PAGE)));
+	struct iovec iov = { buf, PAGE };
+	struct run r = { 0, &iov, 1 };
+	uint32_t p, out = 0;
+
+	for (p = 0; p < nr_pages; p++)
+		if (pages[p].frame != NONE)
+			stamp_check(p, "at the end");
+		else
+			out++;
+	for (r.slot = 0; r.slot < nr_slots && out; r.slot++) {
+		p = slot_owner[r.slot];
+		if (p == NONE || pages[p].frame != NONE)
+			continue;
+		/* Each of the @out left is taken with the odds still needed. */
+		if (!opt.check_pages || (uint32_t)rand() % out < opt.check_pages) {
+			submit_runs(0, &r, 1);
+			stamp_check_at(p, buf, "at the end, in its slot");
+			if (opt.check_pages)
+				opt.check_pages--;
+		}
+		out--;
 	}
 }
 
@@ -771,7 +879,8 @@ static int print_usage(void)
 		"             [--seconds N] [--accesses N]\n"
 		"             [--hot-pct P] [--hot-prob P] [--write-pct P]\n"
 		"             [--submit pwritev|aio|io_uring] [--seed N]\n"
-		"             [--data-dev NAME] [--store-dev NAME] [--disk-id N]\n");
+		"             [--data-dev NAME] [--store-dev NAME] [--disk-id N]\n"
+		"             [--region-mib N] [--check-pages N]\n");
 	return 2;
 }
 
@@ -808,6 +917,7 @@ static int parse(int argc, char **argv)
 		{ "submit", 1, NULL, 'S' }, { "seed", 1, NULL, 'z' },
 		{ "data-dev", 1, NULL, 'a' }, { "store-dev", 1, NULL, 'b' },
 		{ "disk-id", 1, NULL, 'i' }, { "accesses", 1, NULL, 'n' },
+		{ "region-mib", 1, NULL, 'g' }, { "check-pages", 1, NULL, 'c' },
 		{}
 	};
 	int c;
@@ -858,6 +968,13 @@ static int parse(int argc, char **argv)
 			if (parse_u64(optarg, &opt.accesses))
 				return -1;
 			break;
+		case 'g':
+			opt.region_mib = atol(optarg);
+			break;
+		case 'c':
+			if (parse_u32(optarg, &opt.check_pages))
+				return -1;
+			break;
 		default:
 			return -1;
 		}
@@ -865,6 +982,7 @@ static int parse(int argc, char **argv)
 	if (optind != argc || !opt.dev || opt.ram_mib < 1 || opt.seconds < 1 ||
 	    opt.hot_pct < 1 || opt.hot_pct > 100 || opt.hot_prob < 0 ||
 	    opt.hot_prob > 100 || opt.write_pct < 0 || opt.write_pct > 100 ||
+	    opt.region_mib < 0 ||
 	    (strcmp(opt.submit, "pwritev") && strcmp(opt.submit, "aio") &&
 	     strcmp(opt.submit, "io_uring")))
 		return -1;
@@ -904,6 +1022,8 @@ static void setup(void)
 	pages = alloc_or_die(nr_pages, sizeof(*pages));
 	frames = alloc_or_die(nr_frames, sizeof(*frames));
 	slot_owner = alloc_or_die(nr_slots, sizeof(*slot_owner));
+	slot_hs = alloc_or_die(nr_slots, sizeof(*slot_hs));
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
 	free_stack = alloc_or_die(nr_frames, sizeof(*free_stack));
 	for (i = 0; i < nr_pages; i++)
 		pages[i] = (struct gpage){ NONE, NONE, 0, 0 };
@@ -1049,8 +1169,35 @@ static void report(double secs, const unsigned long long *host0,
 	json_u64("store_written", (sw - disk0[3]) * 512);
 	json_close();
 	report_target(target0, target_ok ? &target : NULL);
+	json_u64("host_swapped_page_outs", hs_page_outs);
 	json_u64("disk_id", opt.disk_id);
 	json_u64("salt", salt);
+}
+
+/*
+ * The end of the output, after the shutdown check: its stamps and errors
+ * count too; and the --region-mib window of the swap area holding the most
+ * live slots last written from a host-swapped frame (the disk most likely
+ * remapped them): where a sequential read finds remaps.
+ */
+static void report_end(void)
+{
+	uint32_t win = opt.region_mib * (1 << 20) / PAGE, best = 0, s, w;
+	uint32_t best_n = 0, n;
+
+	for (w = 0; win && w + win <= nr_slots; w += win) {
+		for (n = 0, s = w; s < w + win; s++)
+			n += slot_owner[s] != NONE && slot_hs[s];
+		if (n > best_n) {
+			best_n = n;
+			best = w;
+		}
+	}
+	json_open("remap_region");
+	json_u64("offset_mib", (unsigned long long)best * PAGE >> 20);
+	json_u64("mib", opt.region_mib);
+	json_u64("host_swapped_slots", best_n);
+	json_close();
 	json_u64("bad_stamps", bad_stamps);
 	json_u64("io_errors", io_errors);
 	json_close();
@@ -1064,7 +1211,6 @@ int main(int argc, char **argv)
 	int target_ok;
 	pthread_t tid;
 	double t0, secs;
-	uint32_t p;
 
 	if (parse(argc, argv))
 		return print_usage();
@@ -1075,13 +1221,12 @@ int main(int argc, char **argv)
 	srand(opt.seed);
 	setup();
 
-	/* Boot: the guest touches its whole working set once. */
-	for (p = 0; p < nr_pages; p++)
-		access_page(p, 1);
+	boot();
 	/* Every count in the output is over the run, as the host's are. */
 	page_outs = 0;
 	page_ins = 0;
 	writes_skipped = 0;
+	hs_page_outs = 0;
 
 	target_ok = !read_target(opt.dev, &target0);
 	host0[0] = read_vmstat("pswpin");
@@ -1104,9 +1249,8 @@ int main(int argc, char **argv)
 	pthread_join(tid, NULL);
 	report(secs, host0, disk0, target_ok ? &target0 : NULL);
 
-	/* Shutdown: every page must still be what the guest last wrote. */
-	for (p = 0; p < nr_pages; p++)
-		access_page(p, 0);
+	final_check();
+	report_end();
 	if (bad_stamps || io_errors)
 		fprintf(stderr, "vmsim: %llu bad stamps, %llu I/O errors\n",
 			(unsigned long long)bad_stamps,
