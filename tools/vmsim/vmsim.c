@@ -104,6 +104,7 @@ static aio_context_t aio_ctx;
 static pthread_mutex_t guest_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t page_outs, page_ins, writes_skipped, accesses, bad_stamps;
 static uint64_t io_errors, hs_page_outs;
+static double boot_secs, check_secs;	/* how long boot() and final_check() took */
 
 static double now(void)
 {
@@ -1193,6 +1194,8 @@ static void report_end(void)
 			best = w;
 		}
 	}
+	json_num("boot_seconds", boot_secs);
+	json_num("check_seconds", check_secs);
 	json_open("remap_region");
 	json_u64("offset_mib", (unsigned long long)best * PAGE >> 20);
 	json_u64("mib", opt.region_mib);
@@ -1221,7 +1224,9 @@ int main(int argc, char **argv)
 	srand(opt.seed);
 	setup();
 
+	t0 = now();
 	boot();
+	boot_secs = now() - t0;
 	/* Every count in the output is over the run, as the host's are. */
 	page_outs = 0;
 	page_ins = 0;
@@ -1249,7 +1254,9 @@ int main(int argc, char **argv)
 	pthread_join(tid, NULL);
 	report(secs, host0, disk0, target_ok ? &target0 : NULL);
 
+	t0 = now();
 	final_check();
+	check_secs = now() - t0;
 	report_end();
 	if (bad_stamps || io_errors)
 		fprintf(stderr, "vmsim: %llu bad stamps, %llu I/O errors\n",
