@@ -532,8 +532,8 @@ def bootstrap_ci(ratios, samples=BOOT_SAMPLES, seed=1):
         return None
     rng = random.Random(seed)
     logs = [math.log(r) for r in v]
-    means = sorted(statistics.mean(rng.choice(logs) for _ in logs)
-                   for _ in range(samples))
+    n = len(logs)
+    means = sorted(sum(rng.choices(logs, k=n)) / n for _ in range(samples))
     lo = means[int(0.025 * (samples - 1))]
     hi = means[int(math.ceil(0.975 * (samples - 1)))]
     return math.exp(lo), math.exp(hi)

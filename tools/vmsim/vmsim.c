@@ -711,36 +711,47 @@ static void boot(void)
 		boot_write(buf, first, n);
 }
 
-/*
- * Shutdown: every resident page must still be what the guest last wrote,
- * and so must every paged-out one (--check-pages N: N of them, drawn at
- * random), read from its slot into a buffer outside guest RAM in slot
- * order, so that the check itself pages nothing out.
- */
-static void final_check(void)
+/* Paged-out page @p holds, in its slot, what was last written to it. */
+static void check_slot(uint32_t p)
 {
 	static uint64_t buf[WORDS] __attribute__((aligned(PAGE)));
 	struct iovec iov = { buf, PAGE };
-	struct run r = { 0, &iov, 1 };
-	uint32_t p, out = 0;
+	struct run r = { pages[p].slot, &iov, 1 };
 
-	for (p = 0; p < nr_pages; p++)
+	submit_runs(0, &r, 1);
+	stamp_check_at(p, buf, "at the end, in its slot");
+}
+
+/*
+ * Shutdown: every page must still be what the guest last wrote
+ * (--check-pages N: N pages drawn at random), a resident one in guest RAM,
+ * a paged-out one read from its slot into a buffer outside guest RAM (in
+ * slot order when all are checked), so that the check pages nothing out.
+ */
+static void final_check(void)
+{
+	uint32_t p, s, left = nr_pages, want = opt.check_pages;
+
+	if (!want) {
+		for (p = 0; p < nr_pages; p++)
+			if (pages[p].frame != NONE)
+				stamp_check(p, "at the end");
+		for (s = 0; s < nr_slots; s++) {
+			p = slot_owner[s];
+			if (p != NONE && pages[p].frame == NONE)
+				check_slot(p);
+		}
+		return;
+	}
+	/* Each page is taken with the odds still needed: N of them. */
+	for (p = 0; p < nr_pages && want; p++, left--) {
+		if ((uint32_t)rand() % left >= want)
+			continue;
+		want--;
 		if (pages[p].frame != NONE)
 			stamp_check(p, "at the end");
 		else
-			out++;
-	for (r.slot = 0; r.slot < nr_slots && out; r.slot++) {
-		p = slot_owner[r.slot];
-		if (p == NONE || pages[p].frame != NONE)
-			continue;
-		/* Each of the @out left is taken with the odds still needed. */
-		if (!opt.check_pages || (uint32_t)rand() % out < opt.check_pages) {
-			submit_runs(0, &r, 1);
-			stamp_check_at(p, buf, "at the end, in its slot");
-			if (opt.check_pages)
-				opt.check_pages--;
-		}
-		out--;
+			check_slot(p);
 	}
 }
 
