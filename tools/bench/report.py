@@ -959,7 +959,7 @@ def double(outdir, summary_dir=None):
             failed.append("%s: no baseline run" % model)
             continue
         vm = next(iter(base.values()))["vmsim"]
-        info["vmsim"] = "%s accesses (cap %.0f s)" % (
+        info["vmsim"] = "N = %s guest accesses (baseline runs up to %.0f s)" % (
             vm.get("target_accesses"), max(r["vmsim"]["seconds"]
                                            for r in base.values()))
         summ = {c: config_summary(base, runs[c]) for c in CONFIGS
