@@ -204,6 +204,7 @@ run_one() {
 # Round r runs the configurations rotated by r, so each takes each place
 # in the order as often; same seed for all runs of a round.
 total=$((rounds * nconf)) done=0 start=$(date +%s)
+[ "$model" = ram ] && layout="no model"
 progress "$model ($layout): $nconf configurations ($*), $rounds rounds: $total runs"
 for round in $(seq "$rounds"); do
 	for k in $(seq 0 $((nconf - 1))); do

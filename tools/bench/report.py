@@ -724,6 +724,17 @@ def config_summary(base, runs):
             "seconds") if r.get("relocnow") else None),
         "drive_busy_s": mv(lambda r: drive_busy_s(r["io"])),
         "host_swap_ins": mv(lambda r: r["vmsim"]["host"]["pswpin"]),
+        "host_swap_outs": mv(lambda r: r["vmsim"]["host"].get("pswpout")),
+        "redirected": mv(lambda r: (r["vmsim"].get("target") or {}).get(
+            "redirected_reads")),
+        "store_requests": mv(lambda r: ((r["io"] or {}).get("model") or {})
+                             .get("store", {}).get("requests")),
+        "drive_slices": {k: mv(lambda r, k=k: ((r["io"] or {}).get("model")
+                                               or {}).get(k, {}).get(
+                                                   "busy_us", 0) / 1e6
+                               if (r["io"] or {}).get("model") else None)
+                         for k in ("data", "swap", "store", "meta")}
+        if any((r["io"] or {}).get("model") for r in vals) else None,
         "guest_page_outs": mv(lambda r: r["vmsim"]["guest"]["page_outs"]),
         "double_paged_page_outs": mv(lambda r: r["vmsim"].get(
             "host_swapped_page_outs")),
@@ -766,14 +777,15 @@ def print_model(model, summ, info):
         "probe p99 B/T", "max ms", "probe max B/T"))
     for c in cfgs:
         s = summ[c]
-        print("%-10s %9s %-21s %-21s %8s %-20s %8s %-20s" % (
-            c, fmt_n(s["throughput"], "%.0f"),
-            fmt_x(s["throughput_ratio"], s["throughput_ci"]),
-            fmt_x(s["time_to_n_ratio"], s["time_to_n_ci"]),
-            fmt_n(s["probe_p99_ms"], "%.0f"),
-            fmt_x(s["probe_p99_ratio"], s["probe_p99_ci"]),
-            fmt_n(s["probe_max_ms"], "%.0f"),
-            fmt_x(s["probe_max_ratio"], s["probe_max_ci"])))
+
+        def x(key):
+            return "-" if c == "baseline" else fmt_x(
+                s[key + "_ratio"], s[key + "_ci"])
+        print(("%-10s %9s %-21s %-21s %8s %-20s %8s %-20s" % (
+            c, fmt_n(s["throughput"], "%.0f"), x("throughput"),
+            x("time_to_n"), fmt_n(s["probe_p99_ms"], "%.0f"),
+            x("probe_p99"), fmt_n(s["probe_max_ms"], "%.0f"),
+            x("probe_max"))).rstrip())
     print("%-10s %9s %9s %8s %9s %9s %8s %9s %22s" % (
         "", "MiB read", "MiB wrtn", "B/T", "reloc MiB", "drive s",
         "swap-ins", "dbl-paged", "seq MB/s bef/aft/never"))
@@ -785,12 +797,25 @@ def print_model(model, summ, info):
         print("%-10s %9s %9s %8s %9s %9s %8s %9s %22s" % (
             c, fmt_n(s["bytes_read"] and s["bytes_read"] / MIB, "%.1f"),
             fmt_n(s["bytes_written"] and s["bytes_written"] / MIB, "%.1f"),
-            fmt_x(s["bytes_moved_ratio"]),
+            "-" if c == "baseline" else fmt_x(s["bytes_moved_ratio"]),
             fmt_n(s["relocation_bytes"] / MIB if s["relocation_bytes"]
                   is not None else None, "%.1f"),
             fmt_n(s["drive_busy_s"], "%.1f"),
             fmt_n(s["host_swap_ins"], "%.0f"),
             fmt_n(s["double_paged_page_outs"], "%.0f"), seq))
+    if any(summ[c].get("drive_slices") for c in cfgs):
+        print("%-10s %-40s %9s %9s %9s" % (
+            "", "drive busy s: data/swap/store/meta", "store req",
+            "swap-outs", "redirected"))
+        for c in cfgs:
+            s = summ[c]
+            sl = s.get("drive_slices") or {}
+            print("%-10s %-40s %9s %9s %9s" % (
+                c, "/".join(fmt_n(sl.get(k), "%.1f") for k in (
+                    "data", "swap", "store", "meta")),
+                fmt_n(s.get("store_requests"), "%.0f"),
+                fmt_n(s.get("host_swap_outs"), "%.0f"),
+                fmt_n(s.get("redirected"), "%.0f")))
     for c in info.get("unavailable", {}):
         print("%-10s unavailable: %s" % (c, info["unavailable"][c]))
 

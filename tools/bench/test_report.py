@@ -237,6 +237,7 @@ class ReportTest(unittest.TestCase):
         self.assertRegex(out, r"  SUnreclaim +8\.0 +56\.0 +40\.0\n")
         self.assertRegex(out, r"  kernel \(.*\) +8\.0 +56\.0 +40\.0\n")
         # Double paging: tesseract 1.5x and 3x in its two rounds.
+        self.assertRegex(out, r"\nbaseline +100 +- +- +40 +- +100 +-\n")
         self.assertRegex(out, r"\ntesseract +225 +2\.12x \[1\.50-3\.00\] "
                          r"+2\.12x \[1\.50-3\.00\] +10 +4\.00x \[4\.00-4\.00\] "
                          r"+20 +5\.00x \[5\.00-5\.00\]")
