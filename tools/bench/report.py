@@ -861,55 +861,69 @@ def plots(summary, models_runs, outdir):
               "none drawn")
         return []
     written = []
+
+    def save(fig, name):
+        fig.tight_layout()
+        path = os.path.join(outdir, name + ".svg")
+        fig.savefig(path)
+        fig.savefig(path[:-4] + ".png", dpi=90)
+        plt.close(fig)
+        return [path, path[:-4] + ".png"]
     models = [m for m in MODELS if m in summary["models"]]
     cfgs = [c for c in CONFIGS if c != "baseline" and any(
         c in summary["models"][m]["configs"] for m in models)]
     if not models or not cfgs:
         return []
     width = 0.8 / len(models)
-    for name, key, cikey, title in (
-            ("throughput", "throughput_ratio", "throughput_ci",
-             "Guest throughput against the baseline (95% bootstrap "
-             "interval)"),
-            ("latency", "probe_max_ratio", "probe_max_ci",
-             "Worst-case probe latency, baseline / configuration")):
-        fig, ax = plt.subplots(figsize=(8, 4.2))
-        for i, m in enumerate(models):
-            xs, ys, lo, hi = [], [], [], []
-            for j, c in enumerate(cfgs):
-                s = summary["models"][m]["configs"].get(c)
-                if not s or not s.get(key):
-                    continue
-                xs.append(j + (i - (len(models) - 1) / 2) * width)
-                ys.append(s[key])
-                ci = s.get(cikey) or (s[key], s[key])
-                lo.append(s[key] - ci[0])
-                hi.append(ci[1] - s[key])
-            ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, label=m)
-        ax.axhline(1.0, color="black", linewidth=0.8)
-        ax.set_xticks(range(len(cfgs)))
-        ax.set_xticklabels(cfgs)
-        ax.set_ylabel("ratio (above 1: better than the baseline)")
-        ax.set_title(title, fontsize=10)
-        if name == "latency":
-            ax2 = ax
-            for m, tgt in (("hdd", 5.0),):
-                if m in models:
-                    ax2.axhline(tgt, color="grey", linestyle="--",
-                                linewidth=0.8, label="target 5x")
-        else:
-            for m, tgt in (("hdd", 3.0), ("ssd", 1.3)):
-                if m in models:
-                    ax.axhline(tgt, color="grey", linestyle="--",
-                               linewidth=0.8)
-                    ax.text(len(cfgs) - 0.5, tgt, " %s target %.1fx"
-                            % (m, tgt), fontsize=7, va="bottom", ha="right")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = os.path.join(outdir, name + ".svg")
-        fig.savefig(path)
-        plt.close(fig)
-        written.append(path)
+    # Throughput ratios with their intervals, per configuration and model.
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for i, m in enumerate(models):
+        xs, ys, lo, hi = [], [], [], []
+        for j, c in enumerate(cfgs):
+            s = summary["models"][m]["configs"].get(c)
+            if not s or not s.get("throughput_ratio"):
+                continue
+            v = s["throughput_ratio"]
+            ci = s.get("throughput_ci") or (v, v)
+            xs.append(j + (i - (len(models) - 1) / 2) * width)
+            ys.append(v)
+            lo.append(v - ci[0])
+            hi.append(ci[1] - v)
+        ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, label=m)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    for m, tgt in (("hdd", 3.0), ("ssd", 1.3)):
+        if m in models:
+            ax.axhline(tgt, color="grey", linestyle="--", linewidth=0.8)
+            ax.text(-0.45, tgt, "%s target %.1fx" % (m, tgt), fontsize=7,
+                    va="bottom", ha="left")
+    ax.set_xticks(range(len(cfgs)))
+    ax.set_xticklabels(cfgs)
+    ax.set_ylabel("guest throughput / baseline's")
+    ax.set_title("Guest throughput against the baseline, same model "
+                 "(95% bootstrap interval)", fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+    written += save(fig, "throughput")
+    # Probe latency, p99 (light) and max (dark), ms, every configuration.
+    allc = ["baseline"] + cfgs
+    fig, axes = plt.subplots(1, len(models), figsize=(4 * len(models), 3.8),
+                             squeeze=False)
+    for ax, m in zip(axes[0], models):
+        cs = [c for c in allc if c in summary["models"][m]["configs"]]
+        conf = summary["models"][m]["configs"]
+        xs = range(len(cs))
+        ax.bar([x - 0.2 for x in xs], [conf[c]["probe_p99_ms"] or 0
+                                       for c in cs], 0.4, label="p99",
+               color="#9ecae1")
+        ax.bar([x + 0.2 for x in xs], [conf[c]["probe_max_ms"] or 0
+                                       for c in cs], 0.4, label="max",
+               color="#3182bd")
+        ax.set_yscale("log")
+        ax.set_xticks(list(xs))
+        ax.set_xticklabels(cs, rotation=30, fontsize=8)
+        ax.set_title("%s: probe latency, ms (lower is better)" % m,
+                     fontsize=9)
+        ax.legend(fontsize=7)
+    written += save(fig, "latency")
     # Relocation over time: store blocks held by remaps, the first round
     # of each Tesseract configuration, per model.
     fig, axes = plt.subplots(1, len(models), figsize=(4 * len(models), 3.6),
@@ -928,11 +942,7 @@ def plots(summary, models_runs, outdir):
         ax.set_title("%s: store MiB held by remaps" % m, fontsize=9)
         ax.set_xlabel("seconds since the disk was created")
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = os.path.join(outdir, "relocation.svg")
-    fig.savefig(path)
-    plt.close(fig)
-    written.append(path)
+    written += save(fig, "relocation")
     return written
 
 
@@ -1026,6 +1036,7 @@ def double(outdir, summary_dir=None):
             "after the forced relocation pass, and of a never-written "
             "region.")
     if summary_dir and summary["models"]:
+        os.makedirs(summary_dir, exist_ok=True)
         summary["plots"] = [os.path.basename(p) for p in
                             plots(summary, models_runs, summary_dir)]
         with open(os.path.join(summary_dir, "summary.json"), "w") as f:
