@@ -90,7 +90,7 @@ checkpatch: kernel
 	@$(KDIR)/../src/scripts/checkpatch.pl --strict --no-tree --quiet \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \
 		$(filter-out %.mod.c,$(wildcard dm-tesseract/*.[ch] tools/*/*.c \
-		tests/kvmlike/*.[ch]))
+		tests/kvmlike/*.[ch] tests/dm-model/*.[ch]))
 
 sparse: kernel
 	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um C=2 modules

@@ -294,6 +294,24 @@ static const struct message_case message_cases[] = {
 	  -EINVAL, 0, 0, "set_commit_period takes milliseconds (0..3600000)" },
 	{ "set_low_water", true, 2, { "set_low_water", "100" }, 0,
 	  TESS_MSG_SET_LOW_WATER, 100, NULL },
+	{ "set_relocate", true, 2, { "set_relocate", "Regroup" }, 0,
+	  TESS_MSG_SET_RELOCATE, TESS_RELOC_REGROUP, NULL },
+	{ "set_relocate, a number", true, 2, { "set_relocate", "1" }, -EINVAL,
+	  0, 0, "set_relocate takes a mode (off, home, regroup, auto)" },
+	{ "set_relocate_batch", true, 2, { "set_relocate_batch", "1024" }, 0,
+	  TESS_MSG_SET_RELOCATE_BATCH, 1024, NULL },
+	{ "set_relocate_batch 0", true, 2, { "set_relocate_batch", "0" },
+	  -EINVAL, 0, 0, "set_relocate_batch takes a number of blocks (1..1024)" },
+	{ "set_relocate_store 101", true, 2, { "set_relocate_store", "101" },
+	  -EINVAL, 0, 0, "set_relocate_store takes a percentage (0..100)" },
+	{ "relocate now", true, 2, { "relocate", "NOW" }, 0, TESS_MSG_RELOCATE,
+	  TESS_RELOCATE_NOW, NULL },
+	{ "relocate stop", true, 2, { "relocate", "stop" }, 0, TESS_MSG_RELOCATE,
+	  TESS_RELOCATE_STOP, NULL },
+	{ "relocate later", true, 2, { "relocate", "later" }, -EINVAL, 0, 0,
+	  "relocate takes start, stop or now" },
+	{ "relocate to a disk", false, 2, { "relocate", "now" }, -EINVAL, 0, 0,
+	  "unknown message" },
 	{ "unknown", false, 1, { "frobnicate" }, -EINVAL, 0, 0, "unknown message" },
 	{ "empty", true, 0, {}, -EINVAL, 0, 0, "empty message" },
 };
@@ -324,6 +342,86 @@ static void tess_parse_message_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, arg, c->arg);
 }
 
+struct reloc_case {
+	const char *desc;
+	unsigned int argc;
+	char *argv[7];
+	int ret;
+	const char *emitted;	/* the features printed back */
+};
+
+static const struct reloc_case reloc_cases[] = {
+	{ "mode", 3, { "2", "relocate", "AUTO" }, 0, "2 relocate auto" },
+	{ "all numbers", 7, { "6", "relocate_idle", "0", "relocate_batch", "1",
+			      "relocate_store", "100" }, 0,
+	  "6 relocate_idle 0 relocate_batch 1 relocate_store 100" },
+	{ "bad mode", 3, { "2", "relocate", "sideways" }, -EINVAL, NULL },
+	{ "mode missing", 2, { "1", "relocate" }, -EINVAL, NULL },
+	{ "batch 0", 3, { "2", "relocate_batch", "0" }, -EINVAL, NULL },
+	{ "batch 1025", 3, { "2", "relocate_batch", "1025" }, -EINVAL, NULL },
+	{ "store 101", 3, { "2", "relocate_store", "101" }, -EINVAL, NULL },
+	{ "rate too high", 3, { "2", "relocate_rate", "100001" }, -EINVAL, NULL },
+	{ "twice", 5, { "4", "relocate", "home", "relocate", "off" }, -EINVAL,
+	  NULL },
+};
+
+static void reloc_case_desc(const struct reloc_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(reloc, reloc_cases, reloc_case_desc);
+
+static void tess_parse_reloc_features_test(struct kunit *test)
+{
+	const struct reloc_case *c = test->param_value;
+	char *argv[7], buf[128], *error = NULL;
+	struct dm_arg_set as = { .argc = c->argc, .argv = argv };
+	struct tess_pool_features f;
+
+	memcpy(argv, c->argv, sizeof(argv));
+	KUNIT_ASSERT_EQ(test, tess_parse_pool_features(&as, &f, &error), c->ret);
+	if (c->ret) {
+		KUNIT_EXPECT_NOT_ERR_OR_NULL(test, error);
+		return;
+	}
+	tess_emit_pool_features(&f, buf, sizeof(buf), 0);
+	KUNIT_EXPECT_STREQ(test, buf, c->emitted);
+}
+
+/* A set_relocate* message changes the features the table prints. */
+static void tess_features_set_reloc_test(struct kunit *test)
+{
+	struct tess_pool_features f;
+	char buf[128];
+
+	tess_pool_features_init(&f);
+	KUNIT_EXPECT_TRUE(test, tess_pool_features_set_reloc(&f, TESS_MSG_SET_RELOCATE,
+							     TESS_RELOC_HOME));
+	KUNIT_EXPECT_TRUE(test, tess_pool_features_set_reloc(&f, TESS_MSG_SET_RELOCATE_RATE,
+							     40));
+	KUNIT_EXPECT_FALSE(test, tess_pool_features_set_reloc(&f, TESS_MSG_COMMIT, 0));
+	KUNIT_EXPECT_EQ(test, f.reloc.mode, TESS_RELOC_HOME);
+	KUNIT_EXPECT_EQ(test, f.reloc.rate, 40U);
+	tess_emit_pool_features(&f, buf, sizeof(buf), 0);
+	KUNIT_EXPECT_STREQ(test, buf, "4 relocate home relocate_rate 40");
+}
+
+static void tess_no_remap_test(struct kunit *test)
+{
+	static const char * const words[] = { "2", "no_remap", "no_reconcile" };
+	char *argv[3], buf[64], *error;
+	struct dm_arg_set as = { .argc = 3, .argv = argv };
+	struct tess_features f;
+
+	memcpy(argv, words, sizeof(argv));
+	KUNIT_ASSERT_EQ(test, tess_parse_features(&as, &f, &error), 0);
+	KUNIT_EXPECT_FALSE(test, f.remap);
+	KUNIT_EXPECT_FALSE(test, f.reconcile);
+	tess_emit_features(&f, buf, sizeof(buf), 0);
+	KUNIT_EXPECT_STREQ(test, buf, "2 no_reconcile no_remap");
+}
+
 static struct kunit_case tess_args_cases[] = {
 	KUNIT_CASE_PARAM(tess_parse_features_test, features_gen_params),
 	KUNIT_CASE_PARAM(tess_parse_max_remapped_test, max_gen_params),
@@ -333,6 +431,9 @@ static struct kunit_case tess_args_cases[] = {
 	KUNIT_CASE(tess_features_round_trip_test),
 	KUNIT_CASE(tess_emit_features_truncates_test),
 	KUNIT_CASE_PARAM(tess_parse_message_test, message_gen_params),
+	KUNIT_CASE_PARAM(tess_parse_reloc_features_test, reloc_gen_params),
+	KUNIT_CASE(tess_features_set_reloc_test),
+	KUNIT_CASE(tess_no_remap_test),
 	{}
 };
 

@@ -3,6 +3,7 @@
  * dm-tesseract: parsing of table feature arguments and messages.
  */
 #include <kunit/visibility.h>
+#include <linux/bitops.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
 
@@ -13,6 +14,7 @@ void tess_features_init(struct tess_features *f)
 {
 	f->discard_passdown = true;
 	f->reconcile = true;
+	f->remap = true;
 	f->max_remapped = 0;
 	f->max_remapped_set = false;
 }
@@ -70,6 +72,7 @@ int tess_parse_features(struct dm_arg_set *as, struct tess_features *f,
 			char **error)
 {
 	bool seen_discard = false, seen_reconcile = false, seen_max = false;
+	bool seen_remap = false;
 	unsigned int argc;
 	const char *name;
 	int r;
@@ -90,6 +93,9 @@ int tess_parse_features(struct dm_arg_set *as, struct tess_features *f,
 		} else if (!strcasecmp(name, "no_reconcile")) {
 			f->reconcile = false;
 			r = tess_seen(&seen_reconcile, error);
+		} else if (!strcasecmp(name, "no_remap")) {
+			f->remap = false;
+			r = tess_seen(&seen_remap, error);
 		} else if (!strcasecmp(name, "max_remapped")) {
 			r = tess_seen(&seen_max, error) ?:
 			    tess_read_value(as, &argc, U32_MAX,
@@ -110,13 +116,15 @@ unsigned int tess_emit_features(const struct tess_features *f, char *result,
 				unsigned int maxlen, unsigned int sz)
 {
 	unsigned int count = !f->discard_passdown + !f->reconcile +
-			     2 * f->max_remapped_set;
+			     !f->remap + 2 * f->max_remapped_set;
 
 	DMEMIT("%u", count);
 	if (!f->discard_passdown)
 		DMEMIT(" no_discard_passdown");
 	if (!f->reconcile)
 		DMEMIT(" no_reconcile");
+	if (!f->remap)
+		DMEMIT(" no_remap");
 	if (f->max_remapped_set)
 		DMEMIT(" max_remapped %llu", f->max_remapped);
 	return sz;
@@ -130,8 +138,87 @@ void tess_pool_features_init(struct tess_pool_features *f)
 	f->swap = true;
 	f->low_water = 0;
 	f->low_water_set = false;
+	f->reloc = tess_reloc_defaults;
+	f->reloc_set = 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_pool_features_init);
+
+/* A relocation feature's value, given once. */
+static int tess_reloc_feature(struct dm_arg_set *as, unsigned int *argc,
+			      struct tess_pool_features *f, unsigned int bit,
+			      u64 min, u64 max, u64 *v, char **error)
+{
+	int r;
+
+	if (f->reloc_set & bit) {
+		*error = "Duplicate feature argument";
+		return -EINVAL;
+	}
+	f->reloc_set |= bit;
+	r = tess_read_value(as, argc, max, v, error);
+	if (!r && *v < min) {
+		*error = "Invalid feature argument value";
+		r = -EINVAL;
+	}
+	return r;
+}
+
+static int tess_reloc_mode_feature(struct dm_arg_set *as, unsigned int *argc,
+				   struct tess_pool_features *f, char **error)
+{
+	int m;
+
+	if (f->reloc_set & TESS_RELOC_SET_MODE) {
+		*error = "Duplicate feature argument";
+		return -EINVAL;
+	}
+	f->reloc_set |= TESS_RELOC_SET_MODE;
+	m = *argc ? tess_reloc_parse_mode(dm_shift_arg(as)) : -EINVAL;
+	if (m < 0) {
+		*error = "Invalid relocation mode (off, home, regroup, auto)";
+		return -EINVAL;
+	}
+	(*argc)--;
+	f->reloc.mode = m;
+	return 0;
+}
+
+/* A relocation feature named @name, if it is one: 1 if not. */
+static int tess_parse_reloc_feature(const char *name, struct dm_arg_set *as,
+				    unsigned int *argc,
+				    struct tess_pool_features *f, char **error)
+{
+	struct tess_reloc_config *c = &f->reloc;
+	u64 v;
+	int r;
+
+	if (!strcasecmp(name, "relocate"))
+		return tess_reloc_mode_feature(as, argc, f, error);
+	if (!strcasecmp(name, "relocate_idle")) {
+		r = tess_reloc_feature(as, argc, f, TESS_RELOC_SET_IDLE, 0,
+				       TESS_RELOC_MAX_IDLE_MS, &v, error);
+		c->idle_ms = v;
+	} else if (!strcasecmp(name, "relocate_rate")) {
+		r = tess_reloc_feature(as, argc, f, TESS_RELOC_SET_RATE, 0,
+				       TESS_RELOC_MAX_RATE, &v, error);
+		c->rate = v;
+	} else if (!strcasecmp(name, "relocate_batch")) {
+		r = tess_reloc_feature(as, argc, f, TESS_RELOC_SET_BATCH, 1,
+				       TESS_RELOC_MAX_BATCH, &v, error);
+		c->batch = v;
+	} else if (!strcasecmp(name, "relocate_remapped")) {
+		r = tess_reloc_feature(as, argc, f, TESS_RELOC_SET_REMAPPED, 0,
+				       U32_MAX, &v, error);
+		c->remapped = v;
+	} else if (!strcasecmp(name, "relocate_store")) {
+		r = tess_reloc_feature(as, argc, f, TESS_RELOC_SET_STORE, 0,
+				       100, &v, error);
+		c->store_pct = v;
+	} else {
+		return 1;
+	}
+	return r;
+}
 
 int tess_parse_pool_features(struct dm_arg_set *as,
 			     struct tess_pool_features *f, char **error)
@@ -165,8 +252,12 @@ int tess_parse_pool_features(struct dm_arg_set *as,
 			    tess_read_value(as, &argc, U32_MAX, &f->low_water,
 					    error);
 		} else {
-			*error = "Invalid feature argument";
-			r = -EINVAL;
+			r = tess_parse_reloc_feature(name, as, &argc, f,
+						     error);
+			if (r == 1) {
+				*error = "Invalid feature argument";
+				r = -EINVAL;
+			}
 		}
 		if (r)
 			return r;
@@ -179,8 +270,9 @@ unsigned int tess_emit_pool_features(const struct tess_pool_features *f,
 				     char *result, unsigned int maxlen,
 				     unsigned int sz)
 {
+	const struct tess_reloc_config *c = &f->reloc;
 	unsigned int count = 2 * f->commit_period_set + !f->swap +
-			     2 * f->low_water_set;
+			     2 * f->low_water_set + 2 * hweight32(f->reloc_set);
 
 	DMEMIT("%u", count);
 	if (f->commit_period_set)
@@ -189,6 +281,18 @@ unsigned int tess_emit_pool_features(const struct tess_pool_features *f,
 		DMEMIT(" no_swap");
 	if (f->low_water_set)
 		DMEMIT(" low_water %llu", f->low_water);
+	if (f->reloc_set & TESS_RELOC_SET_MODE)
+		DMEMIT(" relocate %s", tess_reloc_mode_names[c->mode]);
+	if (f->reloc_set & TESS_RELOC_SET_IDLE)
+		DMEMIT(" relocate_idle %u", c->idle_ms);
+	if (f->reloc_set & TESS_RELOC_SET_RATE)
+		DMEMIT(" relocate_rate %u", c->rate);
+	if (f->reloc_set & TESS_RELOC_SET_BATCH)
+		DMEMIT(" relocate_batch %u", c->batch);
+	if (f->reloc_set & TESS_RELOC_SET_REMAPPED)
+		DMEMIT(" relocate_remapped %u", c->remapped);
+	if (f->reloc_set & TESS_RELOC_SET_STORE)
+		DMEMIT(" relocate_store %u", c->store_pct);
 	return sz;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_emit_pool_features);
@@ -199,6 +303,49 @@ u64 tess_default_low_water(u64 nr_blocks)
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_default_low_water);
 
+bool tess_pool_features_set_reloc(struct tess_pool_features *f,
+				  enum tess_msg msg, u64 arg)
+{
+	struct tess_reloc_config *c = &f->reloc;
+
+	switch (msg) {
+	case TESS_MSG_SET_RELOCATE:
+		c->mode = arg;
+		f->reloc_set |= TESS_RELOC_SET_MODE;
+		break;
+	case TESS_MSG_SET_RELOCATE_IDLE:
+		c->idle_ms = arg;
+		f->reloc_set |= TESS_RELOC_SET_IDLE;
+		break;
+	case TESS_MSG_SET_RELOCATE_RATE:
+		c->rate = arg;
+		f->reloc_set |= TESS_RELOC_SET_RATE;
+		break;
+	case TESS_MSG_SET_RELOCATE_BATCH:
+		c->batch = arg;
+		f->reloc_set |= TESS_RELOC_SET_BATCH;
+		break;
+	case TESS_MSG_SET_RELOCATE_REMAPPED:
+		c->remapped = arg;
+		f->reloc_set |= TESS_RELOC_SET_REMAPPED;
+		break;
+	case TESS_MSG_SET_RELOCATE_STORE:
+		c->store_pct = arg;
+		f->reloc_set |= TESS_RELOC_SET_STORE;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_pool_features_set_reloc);
+
+static const char * const tess_relocate_words[] = {
+	[TESS_RELOCATE_START] = "start",
+	[TESS_RELOCATE_STOP] = "stop",
+	[TESS_RELOCATE_NOW] = "now",
+};
+
 struct tess_msg_desc {
 	const char *name;
 	enum tess_msg msg;
@@ -206,6 +353,10 @@ struct tess_msg_desc {
 	bool has_arg;
 	u64 max;
 	const char *usage;	/* for a wrong argument count */
+	u64 min;
+	/* The argument is one of these words (its index), not a number. */
+	const char * const *words;
+	unsigned int nr_words;
 };
 
 static const struct tess_msg_desc tess_msgs[] = {
@@ -224,7 +375,51 @@ static const struct tess_msg_desc tess_msgs[] = {
 	  "set_commit_period takes milliseconds (0..3600000)" },
 	{ "set_low_water", TESS_MSG_SET_LOW_WATER, true, true, U32_MAX,
 	  "set_low_water takes a number of blocks" },
+	{ "set_relocate", TESS_MSG_SET_RELOCATE, true, true, 0,
+	  "set_relocate takes a mode (off, home, regroup, auto)", 0,
+	  tess_reloc_mode_names, TESS_RELOC_NR_MODES },
+	{ "set_relocate_idle", TESS_MSG_SET_RELOCATE_IDLE, true, true,
+	  TESS_RELOC_MAX_IDLE_MS,
+	  "set_relocate_idle takes milliseconds (0..3600000)" },
+	{ "set_relocate_rate", TESS_MSG_SET_RELOCATE_RATE, true, true,
+	  TESS_RELOC_MAX_RATE,
+	  "set_relocate_rate takes MiB/s (0..100000, 0: unlimited)" },
+	{ "set_relocate_batch", TESS_MSG_SET_RELOCATE_BATCH, true, true,
+	  TESS_RELOC_MAX_BATCH,
+	  "set_relocate_batch takes a number of blocks (1..1024)", 1 },
+	{ "set_relocate_remapped", TESS_MSG_SET_RELOCATE_REMAPPED, true, true,
+	  U32_MAX, "set_relocate_remapped takes a number of blocks" },
+	{ "set_relocate_store", TESS_MSG_SET_RELOCATE_STORE, true, true, 100,
+	  "set_relocate_store takes a percentage (0..100)" },
+	{ "relocate", TESS_MSG_RELOCATE, true, true, 0,
+	  "relocate takes start, stop or now", 0, tess_relocate_words,
+	  ARRAY_SIZE(tess_relocate_words) },
 };
+
+/* The index of @arg in @d's words: 0 and *@v, or -EINVAL. */
+static int tess_read_word(const struct tess_msg_desc *d, const char *arg,
+			  u64 *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nr_words; i++) {
+		if (!strcasecmp(arg, d->words[i])) {
+			*v = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int tess_read_arg(const struct tess_msg_desc *d, const char *arg,
+			 u64 *v)
+{
+	if (d->words)
+		return tess_read_word(d, arg, v);
+	if (tess_read_u64(arg, d->max, v) || *v < d->min)
+		return -EINVAL;
+	return 0;
+}
 
 int tess_parse_message(unsigned int argc, char **argv, bool pool,
 		       enum tess_msg *msg, u64 *arg, const char **error)
@@ -241,7 +436,7 @@ int tess_parse_message(unsigned int argc, char **argv, bool pool,
 		if (d->pool != pool || strcasecmp(argv[0], d->name))
 			continue;
 		if (argc != 1 + d->has_arg ||
-		    (d->has_arg && tess_read_u64(argv[1], d->max, arg))) {
+		    (d->has_arg && tess_read_arg(d, argv[1], arg))) {
 			*error = d->usage;
 			return -EINVAL;
 		}

@@ -12,16 +12,19 @@
 #include <linux/device-mapper.h>
 #include <linux/types.h>
 
+#include "tess-relocate.h"
+
 /* Optional disk table features: `<#feature args> <feature arg>*`. */
 struct tess_features {
 	bool discard_passdown;	/* pass discards to the data device */
 	bool reconcile;		/* take swapped-out pages of guest writes */
+	bool remap;		/* no no_remap: hook for page-in discards only */
 	u64 max_remapped;	/* cap on this disk's remaps; 0: none */
 	bool max_remapped_set;	/* given in the table: printed back */
 };
 
 /* Largest number of feature arguments a disk table line can carry. */
-#define TESS_MAX_FEATURE_ARGS	4
+#define TESS_MAX_FEATURE_ARGS	5
 
 /* The features of a table line that gives none. */
 void tess_features_init(struct tess_features *f);
@@ -44,7 +47,17 @@ unsigned int tess_emit_features(const struct tess_features *f, char *result,
 /* Pool table features. */
 #define TESS_DEFAULT_COMMIT_PERIOD	1000	/* ms */
 #define TESS_MAX_COMMIT_PERIOD		3600000	/* ms: an hour */
-#define TESS_MAX_POOL_FEATURE_ARGS	5
+#define TESS_MAX_POOL_FEATURE_ARGS	17
+
+/* Relocation features given in a pool table: printed back. */
+enum {
+	TESS_RELOC_SET_MODE = 1 << 0,
+	TESS_RELOC_SET_IDLE = 1 << 1,
+	TESS_RELOC_SET_RATE = 1 << 2,
+	TESS_RELOC_SET_BATCH = 1 << 3,
+	TESS_RELOC_SET_REMAPPED = 1 << 4,
+	TESS_RELOC_SET_STORE = 1 << 5,
+};
 
 struct tess_pool_features {
 	unsigned int commit_period;	/* ms; 0: commit on flush only */
@@ -52,6 +65,9 @@ struct tess_pool_features {
 	bool swap;			/* serve host swap (no no_swap) */
 	u64 low_water;			/* free store blocks; 0: the default */
 	bool low_water_set;
+	/* Relocation; what is not given comes from the module's defaults. */
+	struct tess_reloc_config reloc;
+	unsigned int reloc_set;		/* TESS_RELOC_SET_* given */
 };
 
 void tess_pool_features_init(struct tess_pool_features *f);
@@ -72,11 +88,33 @@ enum tess_msg {
 	TESS_MSG_COMMIT,		/* pool: commit */
 	TESS_MSG_SET_COMMIT_PERIOD,	/* pool: set_commit_period <ms> */
 	TESS_MSG_SET_LOW_WATER,		/* pool: set_low_water <blocks> */
+	TESS_MSG_SET_RELOCATE,		/* pool: set_relocate <mode> */
+	TESS_MSG_SET_RELOCATE_IDLE,	/* pool: set_relocate_idle <ms> */
+	TESS_MSG_SET_RELOCATE_RATE,	/* pool: set_relocate_rate <MiB/s> */
+	TESS_MSG_SET_RELOCATE_BATCH,	/* pool: set_relocate_batch <blocks> */
+	TESS_MSG_SET_RELOCATE_REMAPPED,	/* pool: set_relocate_remapped <n> */
+	TESS_MSG_SET_RELOCATE_STORE,	/* pool: set_relocate_store <pct> */
+	TESS_MSG_RELOCATE,		/* pool: relocate start|stop|now */
+};
+
+/* The argument of "relocate". */
+enum tess_msg_relocate {
+	TESS_RELOCATE_START,
+	TESS_RELOCATE_STOP,
+	TESS_RELOCATE_NOW,
 };
 
 /*
+ * Apply a set_relocate* message's @arg to @f (the table's features, so
+ * that the table reads back with it).  Returns false for other messages.
+ */
+bool tess_pool_features_set_reloc(struct tess_pool_features *f,
+				  enum tess_msg msg, u64 arg);
+
+/*
  * Recognise a message of a disk (@pool false) or a pool.  Returns 0 and
- * sets *@msg and, for messages with a number, *@arg; or -EINVAL with a
+ * sets *@msg and, for messages with an argument, *@arg (a number, or the
+ * index of a word: a relocation mode, a TESS_RELOCATE_*); or -EINVAL with a
  * static explanation in *@error for an unknown word, a wrong argument
  * count or a bad number.
  */

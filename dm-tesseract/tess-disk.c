@@ -19,6 +19,7 @@
 #include "tess-disk.h"
 #include "tess-metadata.h"
 #include "tess-pool.h"
+#include "tess-relocate.h"
 #include "tess-store.h"
 
 atomic_t tess_nr_targets = ATOMIC_INIT(0);
@@ -199,7 +200,8 @@ static int tess_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad_data;
 	r = tess_rc_init(&td->rc, ti, td->pool, td->pd, td->data_dev->bdev,
-			 td->features.max_remapped, &ti->error);
+			 td->features.max_remapped, td->features.remap,
+			 &ti->error);
 	if (r)
 		goto bad_rc;
 
@@ -282,30 +284,13 @@ int tess_disk_map_data(struct tess_disk *td, struct bio *bio)
 	return DM_MAPIO_REMAPPED;
 }
 
-static int tess_map(struct dm_target *ti, struct bio *bio)
+/* Map a write or discard, first or again (handed back by relocation). */
+static int tess_map_write(struct tess_disk *td, struct bio *bio, bool again)
 {
-	struct tess_disk *td = ti->private;
 	enum tess_rc_verdict v;
-	int r;
 
-	tess_rc_init_io(bio);
-	/* Count the bio as reconciliation cut it, once if it is requeued. */
-	if (bio_op(bio) == REQ_OP_READ) {
-		if (!tess_rc_map_read(&td->rc, bio, &r))
-			r = tess_disk_map_data(td, bio);
-		if (r != DM_MAPIO_REQUEUE)
-			tess_account(&td->counters, bio);
-		return r;
-	}
-
-	tess_account(&td->counters, bio);
-	/* A flush is the pool's commit, then the data device's flush. */
-	if (op_is_flush(bio->bi_opf) && !bio_sectors(bio)) {
-		tess_disk_map_data(td, bio);
-		return tess_pool_defer_flush(td->pd, bio);
-	}
-
-	v = tess_rc_map_write(&td->rc, bio);
+	v = again ? tess_rc_map_write_again(&td->rc, bio) :
+		    tess_rc_map_write(&td->rc, bio);
 	switch (v) {
 	case TESS_RC_TAKEN:
 		bio_endio(bio);
@@ -315,11 +300,90 @@ static int tess_map(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_SUBMITTED;
 	case TESS_RC_KILL:
 		DMERR_LIMIT("%s: write over remapped blocks in a read-only pool",
-			    tess_name(ti));
-		return DM_MAPIO_KILL;
+			    tess_name(td->ti));
+		/* Not DM_MAPIO_KILL: end_io must run, to put the extent lock. */
+		bio_io_error(bio);
+		return DM_MAPIO_SUBMITTED;
 	default:
 		return tess_disk_map_data(td, bio);
 	}
+}
+
+/* A write goes in one relocation extent: cut it at the next boundary. */
+static void tess_cut_to_extent(struct dm_target *ti, struct bio *bio)
+{
+	sector_t off = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	sector_t left = TESS_RELOC_EXTENT_SECTORS -
+			(off & (TESS_RELOC_EXTENT_SECTORS - 1));
+
+	if (bio_sectors(bio) > left)
+		dm_accept_partial_bio(bio, left);
+}
+
+/*
+ * Take a write's shared lock on its extent.  False if it waits in the
+ * cell for a relocation step (relocation hands it to tess_disk_redrive())
+ * or was ended (REQ_NOWAIT and no cell without blocking); *@r is then
+ * DM_MAPIO_SUBMITTED.
+ */
+static bool tess_lock_extent(struct tess_disk *td, struct bio *bio, int *r)
+{
+	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
+	sector_t off = dm_target_offset(td->ti, bio->bi_iter.bi_sector);
+
+	if (tess_reloc_get_extent(tess_pool_reloc(td->pool), td->id, off, bio,
+				  &io->cell))
+		return true;
+	if (IS_ERR(io->cell)) {
+		io->cell = NULL;
+		bio_wouldblock_error(bio);
+	}
+	*r = DM_MAPIO_SUBMITTED;
+	return false;
+}
+
+void tess_disk_redrive(struct bio *bio)
+{
+	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
+	struct tess_disk *td = io->ti->private;
+	int r;
+
+	if (!tess_lock_extent(td, bio, &r))
+		return;
+	r = tess_map_write(td, bio, true);
+	if (r == DM_MAPIO_REMAPPED)
+		dm_submit_bio_remap(bio, NULL);
+}
+
+static int tess_map(struct dm_target *ti, struct bio *bio)
+{
+	struct tess_disk *td = ti->private;
+	bool write = bio_op(bio) == REQ_OP_WRITE && bio_sectors(bio);
+	int r;
+
+	tess_rc_init_io(ti, bio);
+	WRITE_ONCE(td->pd->last_io, jiffies);
+	/* Count the bio as reconciliation cut it, once if it is requeued. */
+	if (bio_op(bio) == REQ_OP_READ) {
+		if (!tess_rc_map_read(&td->rc, bio, &r))
+			r = tess_disk_map_data(td, bio);
+		if (r != DM_MAPIO_REQUEUE)
+			tess_account(&td->counters, bio);
+		return r;
+	}
+
+	if (write)
+		tess_cut_to_extent(ti, bio);
+	tess_account(&td->counters, bio);
+	/* A flush is the pool's commit, then the data device's flush. */
+	if (op_is_flush(bio->bi_opf) && !bio_sectors(bio)) {
+		tess_disk_map_data(td, bio);
+		return tess_pool_defer_flush(td->pd, bio);
+	}
+	/* Writes wait for a relocation step moving their extent. */
+	if (write && !tess_lock_extent(td, bio, &r))
+		return r;
+	return tess_map_write(td, bio, false);
 }
 
 static int tess_end_io(struct dm_target *ti, struct bio *bio,
@@ -331,6 +395,11 @@ static int tess_end_io(struct dm_target *ti, struct bio *bio,
 	if (io->waited)
 		return DM_ENDIO_DONE;	/* the second time, after a commit */
 	tess_rc_end_io(&td->rc, bio, *error);
+	/* Its remaps are dropped: a relocation step may move the extent. */
+	if (io->cell) {
+		tess_reloc_put_extent(tess_pool_reloc(td->pool), io->cell);
+		io->cell = NULL;
+	}
 	/* A FUA write is durable once what it changed is committed. */
 	if (io->fua && !*error) {
 		io->waited = true;
@@ -357,6 +426,7 @@ static void tess_presuspend_undo(struct dm_target *ti)
 {
 	struct tess_disk *td = ti->private;
 
+	tess_pool_disk_presuspend_undo(td->pd);
 	tess_rc_start(&td->rc, td->features.reconcile);
 }
 
@@ -364,6 +434,7 @@ static void tess_presuspend(struct dm_target *ti)
 {
 	struct tess_disk *td = ti->private;
 
+	tess_pool_disk_presuspend(td->pd);
 	tess_rc_unhook(&td->rc);
 }
 
@@ -393,7 +464,8 @@ static void tess_status_info(struct tess_disk *td, char *result,
 	       atomic64_read(&c->read_sectors),
 	       atomic64_read(&c->write_sectors));
 	sz = tess_rc_status(&td->rc, result, maxlen, sz);
-	DMEMIT("%lld ", atomic64_read(&td->pd->commits));
+	DMEMIT("%lld %lld ", atomic64_read(&td->pd->commits),
+	       atomic64_read(&td->rc.counters.declined_moving));
 	tess_emit_features(&td->features, result, maxlen, sz);
 }
 
@@ -415,10 +487,12 @@ static void tess_status(struct dm_target *ti, status_type_t type,
 		break;
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
-		DMEMIT(",pool_dev=%s,disk_id=%u,data_dev=%s,discard_passdown=%c,reconcile=%c;",
-		       td->pool_dev->name, td->id, td->data_dev->name,
+		DMEMIT(",pool_dev=%s,disk_id=%u,data_dev=%s,", td->pool_dev->name,
+		       td->id, td->data_dev->name);
+		DMEMIT("discard_passdown=%c,reconcile=%c,remap=%c;",
 		       td->features.discard_passdown ? 'y' : 'n',
-		       td->features.reconcile ? 'y' : 'n');
+		       td->features.reconcile ? 'y' : 'n',
+		       td->features.remap ? 'y' : 'n');
 		break;
 	}
 }

@@ -50,6 +50,13 @@ struct tess_disk {
  */
 int tess_disk_map_data(struct tess_disk *td, struct bio *bio);
 
+/*
+ * Map again a write that waited in a relocation cell: take its extent's
+ * lock, then submit it (or queue or end it) as map() would have.  Process
+ * context (the relocation worker).
+ */
+void tess_disk_redrive(struct bio *bio);
+
 /* Module init and exit. */
 int tess_disk_register(void);
 void tess_disk_unregister(void);

@@ -32,6 +32,7 @@
 #include "tess-disk.h"
 #include "tess-metadata.h"
 #include "tess-pool.h"
+#include "tess-relocate.h"
 #include "tess-store.h"
 
 atomic_t tess_nr_pools = ATOMIC_INIT(0);
@@ -81,6 +82,9 @@ struct tess_pool {
 	struct delayed_work period_work;
 	struct work_struct event_work;	/* dm_table_event(), sleeps */
 	atomic64_t nr_commits;
+
+	struct tess_reloc reloc;	/* the relocation worker */
+	wait_queue_head_t move_wait;	/* a disk was unpinned */
 };
 
 /* The pool table: what one table line holds. */
@@ -115,9 +119,19 @@ bool tess_pool_takes_swap(struct tess_pool *pool)
 	       tess_pool_get_mode(pool) == TESS_POOL_RW;
 }
 
-static const char *tess_pool_name(struct tess_pool *pool)
+const char *tess_pool_name(struct tess_pool *pool)
 {
 	return pool->name;
+}
+
+struct tess_reloc *tess_pool_reloc(struct tess_pool *pool)
+{
+	return &pool->reloc;
+}
+
+u64 tess_pool_low_water(struct tess_pool *pool)
+{
+	return READ_ONCE(pool->low_water);
 }
 
 /*
@@ -560,6 +574,8 @@ static struct tess_pool_disk *tess_pool_load_disk(struct tess_pool *pool,
 	pd->pool = pool;
 	pd->id = id;
 	spin_lock_init(&pd->lock);
+	mutex_init(&pd->move_mutex);
+	pd->last_io = jiffies;
 	tess_remap_init(&pd->map);
 	atomic64_set(&pd->remapped, 0);
 	atomic64_set(&pd->commits, 0);
@@ -708,6 +724,8 @@ void tess_pool_close_disk(struct tess_pool_disk *pd, struct block_device *bdev)
 	}
 	list_del(&pd->list);
 	mutex_unlock(&pool->mutex);
+	/* Not resumed, so not pinned again: a step still on it ends first. */
+	wait_event(pool->move_wait, !READ_ONCE(pd->moving));
 	tess_pool_free_disk(pd);
 }
 
@@ -729,6 +747,7 @@ void tess_pool_disk_resume(struct tess_pool_disk *pd, struct block_device *bdev)
 	}
 	pd->last_bdev = NULL;
 	pd->data_bdev = bdev;
+	pd->no_move = false;
 	mutex_unlock(&pool->mutex);
 }
 
@@ -736,6 +755,9 @@ void tess_pool_disk_suspend(struct tess_pool_disk *pd)
 {
 	struct tess_pool *pool = pd->pool;
 
+	/* A relocation step copies to its data device: let it end. */
+	tess_pool_disk_presuspend(pd);
+	wait_event(pool->move_wait, !READ_ONCE(pd->moving));
 	/* Its last changes, and drops flushed home, while its device is ours. */
 	tess_pool_commit(pool);
 	mutex_lock(&pool->mutex);
@@ -744,6 +766,86 @@ void tess_pool_disk_suspend(struct tess_pool_disk *pd)
 	pd->last_bdev = pd->data_bdev;
 	pd->data_bdev = NULL;
 	mutex_unlock(&pool->mutex);
+}
+
+void tess_pool_disk_presuspend(struct tess_pool_disk *pd)
+{
+	mutex_lock(&pd->pool->mutex);
+	pd->no_move = true;
+	mutex_unlock(&pd->pool->mutex);
+}
+
+void tess_pool_disk_presuspend_undo(struct tess_pool_disk *pd)
+{
+	mutex_lock(&pd->pool->mutex);
+	pd->no_move = !pd->data_bdev;
+	mutex_unlock(&pd->pool->mutex);
+}
+
+/* The pinnable disk with the smallest id at or after @id; pool mutex. */
+static struct tess_pool_disk *tess_pool_first_movable(struct tess_pool *pool,
+						      u32 id)
+{
+	struct tess_pool_disk *pd, *best = NULL;
+
+	list_for_each_entry(pd, &pool->disks, list)
+		if (pd->id >= id && pd->data_bdev && !pd->no_move &&
+		    !pd->moving && (!best || pd->id < best->id))
+			best = pd;
+	return best;
+}
+
+struct tess_pool_disk *tess_pool_pin_disk(struct tess_pool *pool, u32 *id,
+					  bool wrap,
+					  struct block_device **data)
+{
+	struct tess_pool_disk *pd;
+
+	mutex_lock(&pool->mutex);
+	pd = tess_pool_first_movable(pool, *id);
+	if (!pd && wrap)
+		pd = tess_pool_first_movable(pool, 0);
+	if (pd) {
+		pd->moving = true;
+		*data = pd->data_bdev;
+		*id = pd->id;
+	}
+	mutex_unlock(&pool->mutex);
+	return pd;
+}
+
+void tess_pool_unpin_disk(struct tess_pool_disk *pd)
+{
+	struct tess_pool *pool = pd->pool;
+
+	mutex_lock(&pool->mutex);
+	WRITE_ONCE(pd->moving, false);
+	mutex_unlock(&pool->mutex);
+	wake_up_all(&pool->move_wait);
+}
+
+unsigned int tess_pool_nr_disks(struct tess_pool *pool)
+{
+	struct tess_pool_disk *pd;
+	unsigned int n = 0;
+
+	mutex_lock(&pool->mutex);
+	list_for_each_entry(pd, &pool->disks, list)
+		n++;
+	mutex_unlock(&pool->mutex);
+	return n;
+}
+
+u64 tess_pool_nr_remapped(struct tess_pool *pool)
+{
+	struct tess_pool_disk *pd;
+	u64 n = 0;
+
+	mutex_lock(&pool->mutex);
+	list_for_each_entry(pd, &pool->disks, list)
+		n += atomic64_read(&pd->remapped);
+	mutex_unlock(&pool->mutex);
+	return n;
 }
 
 /*
@@ -899,6 +1001,7 @@ struct tess_pool *tess_pool_get_by_md(struct mapped_device *md)
  */
 static void tess_pool_destroy(struct tess_pool *pool)
 {
+	tess_reloc_exit(&pool->reloc);
 	cancel_delayed_work_sync(&pool->period_work);
 	destroy_workqueue(pool->wq);
 	WARN_ON_ONCE(!list_empty(&pool->disks));
@@ -1264,6 +1367,7 @@ static int tess_pool_open(struct tess_pool *pool, struct tess_pool_c *pc,
 
 static void tess_pool_free(struct tess_pool *pool)
 {
+	tess_reloc_exit(&pool->reloc);
 	if (pool->wq)
 		destroy_workqueue(pool->wq);
 	kfree(pool->batch);
@@ -1300,6 +1404,7 @@ static struct tess_pool *tess_pool_create(struct tess_pool_c *pc, char **error)
 	INIT_DELAYED_WORK(&pool->period_work, tess_pool_period_work);
 	INIT_WORK(&pool->event_work, tess_pool_event);
 	atomic64_set(&pool->nr_commits, 0);
+	init_waitqueue_head(&pool->move_wait);
 	pool->mode = TESS_POOL_RW;
 
 	/* Allocated once: a commit must not fail a flush for want of it. */
@@ -1318,6 +1423,11 @@ static struct tess_pool *tess_pool_create(struct tess_pool_c *pc, char **error)
 			*error = "Cannot allocate workqueue";
 			r = -ENOMEM;
 		}
+	}
+	if (!r) {
+		r = tess_reloc_init(&pool->reloc, pool);
+		if (r)
+			*error = "Cannot allocate the relocation worker";
 	}
 	if (r) {
 		tess_pool_free(pool);
@@ -1534,12 +1644,14 @@ static void tess_pool_resume(struct dm_target *ti)
 	if (f->commit_period)
 		mod_delayed_work(pool->wq, &pool->period_work,
 				 msecs_to_jiffies(f->commit_period));
+	tess_reloc_resume(&pool->reloc, &f->reloc);
 }
 
 static void tess_pool_postsuspend(struct dm_target *ti)
 {
 	struct tess_pool_c *pc = ti->private;
 
+	tess_reloc_suspend(&pc->pool->reloc);
 	cancel_delayed_work_sync(&pc->pool->period_work);
 	tess_pool_commit(pc->pool);
 }
@@ -1563,8 +1675,8 @@ static const char * const tess_pool_mode_names[] = {
  * written to the metadata: remaps made since the last commit's collection
  * count from the next), disks, mode (rw | ro | fail: ro after a metadata
  * error, fail when not even needs_check could be written, as dm-thin's
- * "fail"), needs_check, swap, low water, then
- * the features.
+ * "fail"), needs_check, swap, low water, the relocation's fields
+ * (tess_reloc_status()), then the features.
  */
 static void tess_pool_status_info(struct tess_pool_c *pc, char *result,
 				  unsigned int maxlen, unsigned int sz)
@@ -1585,6 +1697,7 @@ static void tess_pool_status_info(struct tess_pool_c *pc, char *result,
 	       tess_pool_mode_names[tess_pool_get_mode(pool)],
 	       tess_md_needs_check(pool->md) ? "needs_check" : "-",
 	       tess_pool_swap_state(pool), READ_ONCE(pool->low_water));
+	sz = tess_reloc_status(&pool->reloc, result, maxlen, sz);
 	tess_emit_pool_features(&pc->features, result, maxlen, sz);
 }
 
@@ -1609,6 +1722,33 @@ static void tess_pool_status(struct dm_target *ti, status_type_t type,
 		       pc->metadata_dev->name, pc->store_dev->name,
 		       pc->features.swap ? 'y' : 'n');
 		break;
+	}
+}
+
+/* "relocate start|stop|now". */
+static int tess_pool_relocate(struct tess_pool_c *pc, u64 what)
+{
+	struct tess_pool *pool = pc->pool;
+
+	if (READ_ONCE(pool->live_ti) != pc->ti) {
+		DMERR("pool %s: relocate: the table is not the live one",
+		      tess_pool_name(pool));
+		return -EINVAL;
+	}
+	switch (what) {
+	case TESS_RELOCATE_START:
+		tess_reloc_start(&pool->reloc);
+		return 0;
+	case TESS_RELOCATE_STOP:
+		tess_reloc_stop(&pool->reloc);
+		return 0;
+	default:
+		if (tess_pool_get_mode(pool) != TESS_POOL_RW) {
+			DMERR("pool %s: relocate now: the pool is read-only",
+			      tess_pool_name(pool));
+			return -EIO;
+		}
+		return tess_reloc_now(&pool->reloc);
 	}
 }
 
@@ -1642,7 +1782,16 @@ static int tess_pool_do_message(struct tess_pool_c *pc, enum tess_msg msg,
 		pc->features.low_water_set = true;
 		WRITE_ONCE(pool->low_water, arg);
 		return 0;
+	case TESS_MSG_RELOCATE:
+		return tess_pool_relocate(pc, arg);
 	default:
+		if (tess_pool_features_set_reloc(&pc->features, msg, arg)) {
+			/* Only the live table's features drive the worker. */
+			if (READ_ONCE(pool->live_ti) == pc->ti)
+				tess_reloc_set(&pool->reloc,
+					       &pc->features.reloc);
+			return 0;
+		}
 		break;
 	}
 	/* create and delete are durable when the message returns. */

@@ -103,7 +103,44 @@ struct tess_pool_disk {
 	struct tess_remap map;
 	atomic64_t remapped;		/* live remaps of @map */
 	atomic64_t commits;		/* flushes of this disk that committed */
+
+	/* Relocation (tess-relocate.h). */
+	unsigned long last_io;		/* jiffies of its last bio; any */
+	/* A relocation step or copy_home moves its blocks; outside @lock. */
+	struct mutex move_mutex;
+	bool moving;			/* pinned by relocation; pool mutex */
+	bool no_move;			/* suspending: no new pin; pool mutex */
+	u64 move_first, move_end;	/* blocks a step moves; @lock */
+	u64 move_cursor;		/* next extent to look at; reloc lock */
 };
+
+/* The pool's name ("major:minor" of its metadata device); any context. */
+const char *tess_pool_name(struct tess_pool *pool);
+/* The pool's relocation; valid for the pool's life.  Any context. */
+struct tess_reloc *tess_pool_reloc(struct tess_pool *pool);
+/* The low-water mark in store blocks; any context. */
+u64 tess_pool_low_water(struct tess_pool *pool);
+/* Disks open, and their live remaps; process context (pool mutex). */
+unsigned int tess_pool_nr_disks(struct tess_pool *pool);
+u64 tess_pool_nr_remapped(struct tess_pool *pool);
+/*
+ * For relocation: pin the first disk at or after id *@id (then from id 0
+ * if @wrap) whose table is resumed and not suspending, and return it
+ * with its data device in *@data; NULL if there is none.  A pinned disk
+ * is not suspended (postsuspend waits) nor freed until unpinned.
+ * Process context; takes the pool mutex.
+ */
+struct tess_pool_disk *tess_pool_pin_disk(struct tess_pool *pool, u32 *id,
+					  bool wrap,
+					  struct block_device **data);
+void tess_pool_unpin_disk(struct tess_pool_disk *pd);
+/*
+ * The disk's table is being suspended (presuspend) / was not after all
+ * (presuspend_undo): no new relocation step from now on / again.
+ * Process context.
+ */
+void tess_pool_disk_presuspend(struct tess_pool_disk *pd);
+void tess_pool_disk_presuspend_undo(struct tess_pool_disk *pd);
 
 /* Register and unregister the target type; module init and exit. */
 int tess_pool_register(void);

@@ -15,6 +15,7 @@
 #include "tess-disk.h"
 #include "tess-pool.h"
 #include "tess-reconcile.h"
+#include "tess-relocate.h"
 #include "tess-store.h"
 
 static struct tess_alloc *tess_rc_alloc(struct tess_reconcile *rc)
@@ -82,6 +83,8 @@ static bool tess_rc_remap(struct tess_reconcile *rc, sector_t sector,
 	bool had_old;
 	int r;
 
+	if (!rc->remap)
+		return false;	/* no_remap: the hook is for page-in discards */
 	if (sector + TESS_SECTORS_PER_BLOCK > rc->ti->len)
 		return tess_rc_decline(rc, TESS_DECLINE_RANGE);
 	if (rc->max_remapped &&
@@ -93,6 +96,12 @@ static bool tess_rc_remap(struct tess_reconcile *rc, sector_t sector,
 		return tess_rc_decline(rc, TESS_DECLINE_NOT_STORED);
 
 	spin_lock_irqsave(&pd->lock, flags);
+	if (tess_reloc_moving(pd, tess_block_of(sector))) {
+		spin_unlock_irqrestore(&pd->lock, flags);
+		tess_alloc_put(tess_rc_alloc(rc), store);
+		atomic64_inc(&rc->counters.declined_moving);
+		return false;
+	}
 	r = tess_remap_set(&pd->map, tess_block_of(sector), store,
 			   GFP_NOWAIT | __GFP_NOWARN, &old, &had_old);
 	/* The metadata names the old block until the next commit. */
@@ -485,10 +494,12 @@ static enum tess_rc_verdict tess_rc_over_remaps(struct tess_reconcile *rc,
 	return TESS_RC_DEFER;
 }
 
-void tess_rc_init_io(struct bio *bio)
+void tess_rc_init_io(struct dm_target *ti, struct bio *bio)
 {
 	struct tess_io *io = dm_per_bio_data(bio, sizeof(*io));
 
+	io->ti = ti;
+	io->cell = NULL;
 	io->nr = 0;
 	io->drop = false;
 	io->fua = bio_op(bio) == REQ_OP_WRITE && (bio->bi_opf & REQ_FUA) &&
@@ -501,6 +512,12 @@ enum tess_rc_verdict tess_rc_map_write(struct tess_reconcile *rc,
 {
 	if (tess_rc_take_head(rc, bio))
 		return TESS_RC_TAKEN;
+	return tess_rc_over_remaps(rc, bio);
+}
+
+enum tess_rc_verdict tess_rc_map_write_again(struct tess_reconcile *rc,
+					     struct bio *bio)
+{
 	return tess_rc_over_remaps(rc, bio);
 }
 
@@ -807,12 +824,15 @@ int tess_rc_copy_home(struct tess_reconcile *rc)
 	}
 	INIT_WORK_ONSTACK(&ch.work, tess_rc_copy_home_work);
 	init_completion(&ch.done);
+	/* Not while a relocation step moves this disk's blocks. */
+	mutex_lock(&rc->pd->move_mutex);
 	/* Writes over remaps queue behind the copy on the ordered worker. */
 	atomic_inc(&rc->deferring);
 	/* Raise deferring before writes read it: tess_rc_over_remaps() pairs. */
 	smp_mb__after_atomic();
 	queue_work(rc->wq, &ch.work);
 	wait_for_completion(&ch.done);
+	mutex_unlock(&rc->pd->move_mutex);
 	destroy_work_on_stack(&ch.work);
 	atomic_dec(&rc->deferring);
 	/* Writes that queued meanwhile: the worker runs them after the copy. */
@@ -857,7 +877,7 @@ void tess_rc_start(struct tess_reconcile *rc, bool enabled)
 		return;
 	}
 	WRITE_ONCE(rc->hooked, true);
-	tess_rc_set_state(rc, TESS_RC_HOOKED);
+	tess_rc_set_state(rc, rc->remap ? TESS_RC_HOOKED : TESS_RC_DISCARD_ONLY);
 }
 
 void tess_rc_unhook(struct tess_reconcile *rc)
@@ -879,10 +899,11 @@ void tess_rc_stop(struct tess_reconcile *rc)
 
 int tess_rc_init(struct tess_reconcile *rc, struct dm_target *ti,
 		 struct tess_pool *pool, struct tess_pool_disk *pd,
-		 struct block_device *data_bdev, u64 max_remapped,
+		 struct block_device *data_bdev, u64 max_remapped, bool remap,
 		 char **error)
 {
 	rc->ti = ti;
+	rc->remap = remap;
 	rc->pool = pool;
 	rc->pd = pd;
 	rc->data_bdev = data_bdev;
@@ -926,6 +947,7 @@ static const char * const tess_rc_state_names[] = {
 	[TESS_RC_PARTIAL] = "partial_device",
 	[TESS_RC_HOOK_BUSY] = "hook_busy",
 	[TESS_RC_READ_ONLY] = "read_only",
+	[TESS_RC_DISCARD_ONLY] = "discard_only",
 };
 
 unsigned int tess_rc_status(struct tess_reconcile *rc, char *result,
@@ -963,6 +985,7 @@ void tess_rc_reset_counters(struct tess_reconcile *rc)
 	atomic64_set(&c->redirected, 0);
 	atomic64_set(&c->overwritten, 0);
 	atomic64_set(&c->fallback, 0);
+	atomic64_set(&c->declined_moving, 0);
 	for (i = 0; i < ARRAY_SIZE(c->offered); i++) {
 		atomic64_set(&c->offered[i], 0);
 		atomic64_set(&c->taken[i], 0);

@@ -49,6 +49,7 @@
 
 #include "tess-remap.h"
 
+struct dm_bio_prison_cell_v2;
 struct dm_kcopyd_client;
 struct tess_pool;
 struct tess_pool_disk;
@@ -73,6 +74,8 @@ struct tess_rc_counters {
 	atomic64_t taken[BLK_DIO_SWAP_CACHE + 1];
 	atomic64_t fallback;	/* pages remapped by the fallback */
 	atomic64_t declined[TESS_DECLINE_NR];
+	/* Declined: a relocation step is moving the block (after commits). */
+	atomic64_t declined_moving;
 };
 
 /* Whether the target reconciles, and if not, why; in status. */
@@ -84,6 +87,7 @@ enum tess_rc_state {
 	TESS_RC_PARTIAL,	/* the target does not span its device */
 	TESS_RC_HOOK_BUSY,	/* another owner holds the device's hook */
 	TESS_RC_READ_ONLY,	/* hooked, but the pool is read-only */
+	TESS_RC_DISCARD_ONLY,	/* hooked for page-in discards: no_remap */
 };
 
 /* The O_DIRECT write hook offers pages, the store keeps 4 KiB blocks. */
@@ -95,6 +99,7 @@ struct tess_reconcile {
 	struct tess_pool_disk *pd;	/* the map, its lock, remapped */
 	struct block_device *data_bdev;
 	u64 max_remapped;		/* 0: no cap */
+	bool remap;			/* no no_remap: writes may be remapped */
 	struct blk_dio_hook hook;
 	bool hooked;			/* hook registered (resume..suspend) */
 	enum tess_rc_state state;	/* set by tess_rc_start(), _stop() */
@@ -113,7 +118,9 @@ struct tess_reconcile {
  * [@block, @block + @nr); a write over remapped blocks drops the remaps of
  * disk blocks [@block, @block + @nr) once it succeeded (@drop).  @fua:
  * a write with data and REQ_FUA (known at map: a completed bio's iterator
- * is spent), whose completion waits for a commit; @waited: it did.
+ * is spent), whose completion waits for a commit; @waited: it did.  @ti:
+ * the table that mapped it (for a write handed back by relocation);
+ * @cell: a write's shared lock on its extent (tess-relocate.h), or NULL.
  */
 struct tess_io {
 	u64 block;
@@ -121,18 +128,22 @@ struct tess_io {
 	bool drop;
 	bool fua;
 	bool waited;
+	struct dm_target *ti;
+	struct dm_bio_prison_cell_v2 *cell;
 };
 
 /* Initialise @bio's per-bio data; from map(), first. */
-void tess_rc_init_io(struct bio *bio);
+void tess_rc_init_io(struct dm_target *ti, struct bio *bio);
 
 /*
  * Constructor and destructor parts; process context.  The map is @pd's,
- * of @pool; copies go home to @data_bdev.
+ * of @pool; copies go home to @data_bdev.  With @remap false the hook is
+ * taken all the same (O_DIRECT reads of whole pages then discard the
+ * host-swapped pages they overwrite) but no write is remapped.
  */
 int tess_rc_init(struct tess_reconcile *rc, struct dm_target *ti,
 		 struct tess_pool *pool, struct tess_pool_disk *pd,
-		 struct block_device *data_bdev, u64 max_remapped,
+		 struct block_device *data_bdev, u64 max_remapped, bool remap,
 		 char **error);
 void tess_rc_exit(struct tess_reconcile *rc);
 
@@ -187,6 +198,13 @@ enum tess_rc_verdict {
  */
 enum tess_rc_verdict tess_rc_map_write(struct tess_reconcile *rc,
 				       struct bio *bio);
+/*
+ * For a write that waited in a relocation cell, from the relocation
+ * worker: as tess_rc_map_write() without the fallback (which cuts bios,
+ * as only map() may).  Process context.
+ */
+enum tess_rc_verdict tess_rc_map_write_again(struct tess_reconcile *rc,
+					     struct bio *bio);
 /* Queue a TESS_RC_DEFER bio to the worker. */
 void tess_rc_queue(struct tess_reconcile *rc, struct bio *bio);
 

@@ -159,7 +159,9 @@ pool_msg() { dmsetup message "$POOL" 0 "$@"; }
 # pool_status_field N [NAME]: field N (1-based) of a pool's status after
 # dm's three: 1 transaction id, 2 used/total metadata blocks, 3 used/total
 # store blocks, 4 held by swap entries, 5 held by remaps, 6 disks, 7 mode,
-# 8 needs_check, 9 swap, 10 low water, 11.. features.
+# 8 needs_check, 9 swap, 10 low water, 11..19 relocation (mode, state,
+# extents, blocks home, blocks regrouped, bytes read, bytes written, copy
+# errors, blocks remapped), 20.. features.
 pool_status_field() { dmsetup status "${2:-$POOL}" | awk -v n="$1" '{ print $(n + 3) }'; }
 
 # disk_table ID DATA_DEV [FEATURE...]: the table line of disk ID of POOL on

@@ -67,7 +67,7 @@ check_eq "refused pool tables left the metadata device unformatted" \
 
 check "good pool table with features" pool_create pool commit_period 500 no_swap
 check_eq "pool features read back" "$(dmsetup table pool | cut -d' ' -f6-)" "3 commit_period 500 no_swap"
-check_eq "and in the status" "$(dmsetup status pool | cut -d' ' -f14-)" "3 commit_period 500 no_swap"
+check_eq "and in the status" "$(dmsetup status pool | cut -d' ' -f23-)" "3 commit_period 500 no_swap"
 bad_table "pool: a second pool on the same metadata" "tesseract-pool: .*Metadata device is in use by another pool" \
 	"0 $plen tesseract-pool /dev/ubdd /dev/ubdc"
 check_eq "one pool" "$(cat /sys/kernel/tesseract/pools)" 1
@@ -102,9 +102,9 @@ bad_table "disk: a deleted disk id" "tesseract: .*No such disk id" "0 $size tess
 bad_table "disk: missing data device" "Error opening data device" "0 $size tesseract $P 1 /dev/nonexistent"
 bad_table "disk: unknown feature" "tesseract: .*Invalid feature argument" "0 $size tesseract $P 1 /dev/ubda 1 frobnicate"
 bad_table "disk: a pool's feature" "tesseract: .*Invalid feature argument" "0 $size tesseract $P 1 /dev/ubda 1 no_swap"
-# At most 4: two flags and max_remapped with its value.
+# At most 5: three flags and max_remapped with its value.
 bad_table "disk: feature count too large" "tesseract: .*Invalid number of feature arguments" \
-	"0 $size tesseract $P 1 /dev/ubda 5 no_discard_passdown no_reconcile max_remapped 1 x"
+	"0 $size tesseract $P 1 /dev/ubda 6 no_discard_passdown no_reconcile no_remap max_remapped 1 x"
 bad_table "disk: an argument in the count is no feature" "tesseract: .*Invalid feature argument (" \
 	"0 $size tesseract $P 1 /dev/ubda 3 no_discard_passdown no_reconcile x"
 bad_table "disk: feature count beyond args" "tesseract: .*Invalid number of feature arguments" \

@@ -15,7 +15,10 @@
 # up: the pool and the disks must come up (and pass tess_check when it is
 # built), and every stamp acknowledged before the last mark at or before
 # the point must read back; newer ones may read old or new, never
-# anything else.  CRASH_SEED picks the random points (printed; with the
+# anything else.  Meanwhile the pool's relocation moves remapped blocks,
+# home and regrouped in turn (a step of 64 blocks while a disk has 24
+# remaps or more: some stay, for the replay to read through), so that
+# crash points fall inside and between its steps.  CRASH_SEED picks the random points (printed; with the
 # kept log it replays a failure: see "reproduce" below).
 #
 # Without the pool target in the module (before the pool landed) the
@@ -84,7 +87,8 @@ check "log-writes over the backing device" \
 	dmsetup create lw --table "0 $total log-writes /dev/ubda /dev/ubdc"
 check "the four slices of it" slices "" /dev/mapper/lw
 if [ -n "$pool" ]; then
-	check "the pool on them" pool_up "" 0
+	check "the pool on them, relocating" pool_up "" \
+		"8 relocate regroup relocate_idle 0 relocate_remapped 24 relocate_batch 64"
 	check "create disk 1" dmsetup message pool 0 create_disk 1
 	check "create disk 2" dmsetup message pool 0 create_disk 2
 	check "disk 1 up" disk_up "" 1
@@ -97,8 +101,33 @@ fi
 in_memcg_high vm 9M "$VMSIM" --dev "$vm_dev" --ram 12 --ws 24 --disk 32 \
 	--seconds 3 > "$tess_out/vmsim.json" 2> "$tess_out/vmsim.err" &
 vmsim_pid=$!
+# Relocation: regroup and home in turn, while the workload runs.
+reloc_turns() {
+	local m
+	while :; do
+		for m in home regroup; do
+			sleep 0.3
+			dmsetup message pool 0 set_relocate $m || return
+		done
+	done
+}
+if [ -n "$pool" ]; then
+	reloc_turns &
+	turns_pid=$!
+fi
 check "crashwrite: stamped writes, fdatasync and a mark every 4" \
 	in_memcg_high cw max sh -c "$CW run $cw_dev $rec 0 $cw_blocks 256 $seed --sync-every 4 --mark lw > $tess_out/cw.txt"
+if [ -n "$pool" ]; then
+	kill "$turns_pid"
+	wait "$turns_pid" 2> /dev/null
+	check "a last regroup pass" sh -c \
+		"dmsetup message pool 0 set_relocate regroup && dmsetup message pool 0 relocate now"
+	# Relocation fields 11.. of the status, after dm's three words.
+	set -- $(dmsetup status pool)
+	echo "# relocation: ${16} extents, ${17} blocks home, ${18} regrouped, ${20} bytes written"
+	check "relocation moved blocks home while logged" test "${17}" -gt 0
+	check "and regrouped some" test "${18}" -gt 0
+fi
 check "vmsim ran along, its stamps right" wait "$vmsim_pid"
 syncs=$(sw_field "$tess_out/cw.txt" syncs)
 echo "# crashwrite: $(cat "$tess_out/cw.txt")"

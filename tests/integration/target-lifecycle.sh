@@ -26,11 +26,11 @@ check_eq "sysfs counts the target" "$(cat /sys/kernel/tesseract/targets)" 1
 check_eq "the pool counts the disk" "$(pool_status_field 6)" 1
 check_eq "table reads back" "$(dmsetup table vm0)" \
 	"0 $size tesseract $(devno /dev/mapper/pool) 1 $(devno /dev/ubda) 0"
-# Fields 1..20 as before the pool; 21 and 22 (declined: cap, pool) and 23
-# (commits) are new, then the feature count.  The pool serves swap, so the
+# Fields 1..20 as before the pool; 21 and 22 (declined: cap, pool), 23
+# (commits) and 24 (declined: moving) are new, then the feature count.  The pool serves swap, so the
 # disk reconciles (before the pool it said no_store: no store= was given).
 check_eq "status starts at zero, reconciling" "$(dmsetup status vm0 | cut -d' ' -f4-)" \
-	"0 0 0 0 0 0 0 0 0 0 0 reconciling 0 0 0 0 0 0 0 0 0 0 0 0"
+	"0 0 0 0 0 0 0 0 0 0 0 reconciling 0 0 0 0 0 0 0 0 0 0 0 0 0"
 
 # 1 MiB written with O_DIRECT: whole-MiB bios, 2048 sectors.
 check "write 1 MiB" dd if=/dev/urandom of=/dev/mapper/vm0 bs=1M count=1 oflag=direct status=none

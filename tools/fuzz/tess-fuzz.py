@@ -215,6 +215,7 @@ WHY = {
     "val": (r"Invalid feature argument value", "EINVAL"),
     "dup": (r"Duplicate feature argument", "EINVAL"),
     "trail": (r"Unexpected arguments after the feature arguments", "EINVAL"),
+    "mode": (r"Invalid relocation mode", "EINVAL"),
     # pool tables
     "p_args": (r"Requires <metadata dev> <store dev>", "EINVAL"),
     "p_meta": (r"Error opening metadata device", "EINVAL"),
@@ -231,6 +232,13 @@ WHY = {
     "pm_commit": (r"commit takes no arguments", "EINVAL"),
     "pm_period": (r"set_commit_period takes milliseconds", "EINVAL"),
     "pm_low": (r"set_low_water takes a number of blocks", "EINVAL"),
+    "pm_rmode": (r"set_relocate takes a mode", "EINVAL"),
+    "pm_ridle": (r"set_relocate_idle takes milliseconds", "EINVAL"),
+    "pm_rrate": (r"set_relocate_rate takes MiB/s", "EINVAL"),
+    "pm_rbatch": (r"set_relocate_batch takes a number of blocks", "EINVAL"),
+    "pm_rremap": (r"set_relocate_remapped takes a number of blocks", "EINVAL"),
+    "pm_rstore": (r"set_relocate_store takes a percentage", "EINVAL"),
+    "pm_reloc": (r"relocate takes start, stop or now", "EINVAL"),
     "pm_exists": (r"create_disk \d+: the disk exists", "EEXIST"),
     "pm_noid": (r"delete_disk \d+: no such disk", "ENODATA"),
     "pm_busy": (r"delete_disk \d+: a table uses it", "EBUSY"),
@@ -275,10 +283,16 @@ EINVAL = [errno.EINVAL]
 
 # --- generators ----------------------------------------------------------------
 
-DISK_FLAGS = [b"no_discard_passdown", b"no_reconcile"]
+DISK_FLAGS = [b"no_discard_passdown", b"no_reconcile", b"no_remap"]
 FEATURES = DISK_FLAGS + [b"max_remapped"]
 POOL_FLAGS = [b"no_swap"]
-POOL_VALUED = [b"commit_period", b"low_water"]
+POOL_VALUED = [b"commit_period", b"low_water", b"relocate", b"relocate_idle",
+               b"relocate_rate", b"relocate_batch", b"relocate_remapped",
+               b"relocate_store"]
+POOL_ORDER = [b"commit_period", b"no_swap", b"low_water", b"relocate",
+              b"relocate_idle", b"relocate_rate", b"relocate_batch",
+              b"relocate_remapped", b"relocate_store"]
+RELOC_MODES = [b"off", b"home", b"regroup", b"auto"]
 JUNK_WORDS = [b"", b"0", b"1", b"2", b"3", b"-1", b"+1", b"01", b"0x1", b"0x2",
               b"4294967295", b"4294967296", b"4294967297", b"4294967298",
               b"18446744073709551617", b"99999999999999999999999", b"1e3",
@@ -454,7 +468,25 @@ def feature_words(rng, flags, valued, values):
 
 U32_MAX = (1 << 32) - 1
 DISK_VALUED = {b"max_remapped": U32_MAX}
-POOL_VALUED_MAX = {b"commit_period": 3600000, b"low_water": U32_MAX}
+
+
+def in_range(lo, hi):
+    """A feature value check: the number, or None."""
+    def check(tok):
+        v = number(tok, hi)
+        return v if v is not None and v >= lo else None
+    return check
+
+
+def reloc_mode(tok):
+    return tok.lower() if tok.lower() in RELOC_MODES else None
+
+
+POOL_VALUED_MAX = {b"commit_period": 3600000, b"low_water": U32_MAX,
+                   b"relocate": reloc_mode, b"relocate_idle": 3600000,
+                   b"relocate_rate": 100000,
+                   b"relocate_batch": in_range(1, 1024),
+                   b"relocate_remapped": U32_MAX, b"relocate_store": 100}
 
 
 def parse_features(rest, flags, valued, max_count):
@@ -475,9 +507,12 @@ def parse_features(rest, flags, valued, max_count):
                 return "dup", {}, []
             feats[f] = None
             if f in valued:
-                v = number(argv[0], valued[f]) if cnt else None
+                check = valued[f]
+                if not callable(check):
+                    check = in_range(0, check)
+                v = check(argv[0]) if cnt else None
                 if v is None:
-                    return "val", {}, []
+                    return "mode" if check is reloc_mode else "val", {}, []
                 argv.pop(0)
                 cnt -= 1
                 feats[f] = v
@@ -491,7 +526,9 @@ def canon_features(feats, order):
     for f in order:
         if f in feats:
             words.append(f)
-            if feats[f] is not None:
+            if isinstance(feats[f], bytes):
+                words.append(feats[f])
+            elif feats[f] is not None:
                 words.append(b"%d" % feats[f])
     return b"%d" % len(words) + b"".join(b" " + w for w in words)
 
@@ -531,7 +568,7 @@ def predict_disk_table(env, length, params, self_dev):
     v = number(argv[1], MAX_ID)
     if v is None:
         return refused("d_id") + (None,)
-    why, feats, left = parse_features(argv[3:], DISK_FLAGS, DISK_VALUED, 4)
+    why, feats, left = parse_features(argv[3:], DISK_FLAGS, DISK_VALUED, 5)
     if why:
         return refused(why) + (None,)
     if left:
@@ -550,10 +587,11 @@ def predict_disk_table(env, length, params, self_dev):
     data = resolve_dev(env, argv[2], self_dev)
     if data is None:
         return refused("data") + (None,)
-    if length > env.size(data):
-        return refused("small") + (None,)
+    # A pool's device is refused before the length (tess_disk_get_data_dev()).
     if data in (env.devno("/dev/ubdc"), env.devno("/dev/ubdd"), env.pool_dev):
         return None, [], None
+    if length > env.size(data):
+        return refused("small") + (None,)
     canon = b"%s %d %s " % (devno_str(pool).encode(), v, devno_str(data).encode())
     return 0, [], canon + canon_features(feats, FEATURES)
 
@@ -579,7 +617,8 @@ def gen_pool_table(rng, env, self_dev):
                  dev_tok(rng, env, store) if store else pool_junk(rng, env, self_dev)]
         if rng.random() < 0.6:
             words += feature_words(rng, POOL_FLAGS, POOL_VALUED,
-                                   [b"0", b"1", b"16", b"100", b"1000"])
+                                   [b"0", b"1", b"16", b"100", b"1000",
+                                    b"1025", b"home", b"AUTO", b"off"])
         if rng.random() < 0.05:
             del words[rng.randrange(len(words))]
     else:
@@ -605,7 +644,7 @@ def predict_pool_table(env, length, params, self_dev):
     argv = dm_split(params)
     if len(argv) < 2:
         return refused("p_args") + (None,)
-    why, feats, left = parse_features(argv[2:], POOL_FLAGS, POOL_VALUED_MAX, 5)
+    why, feats, left = parse_features(argv[2:], POOL_FLAGS, POOL_VALUED_MAX, 17)
     if why:
         return refused(why) + (None,)
     if left:
@@ -634,11 +673,13 @@ def predict_pool_table(env, length, params, self_dev):
     if length != env.size(store) // 8 * 8:
         return refused("p_len") + (None,)
     canon = b"%s %s " % (devno_str(meta).encode(), devno_str(store).encode())
-    return 0, [], canon + canon_features(feats, [b"commit_period", b"no_swap", b"low_water"])
+    return 0, [], canon + canon_features(feats, POOL_ORDER)
 
 
 POOL_MSGS = [b"create_disk", b"delete_disk", b"commit", b"set_commit_period",
-             b"set_low_water"]
+             b"set_low_water", b"set_relocate", b"set_relocate_idle",
+             b"set_relocate_rate", b"set_relocate_batch",
+             b"set_relocate_remapped", b"set_relocate_store", b"relocate"]
 DISK_MSGS = [b"reset_counters", b"copy_home"]
 MSG_WORDS = [b"reset_counters", b"RESET_COUNTERS", b"Reset_Counters", b"reset",
              b"reset_counter", b"reset_counters\xa0", b"status", b"create_disk",
@@ -660,9 +701,15 @@ def gen_message(rng, env, to_pool):
                 words.append(id_token(rng, env) if rng.random() < 0.9 else rand_word(rng))
             if rng.random() < 0.05:
                 words.append(rand_word(rng))
+        elif m.lower() == b"relocate" and rng.random() < 0.9:
+            # Never "now": what it moves depends on the disks' remaps.
+            words.append(rng.choice([b"start", b"stop", b"STOP", b"later",
+                                     b"x", b"1"]))
         elif m.lower().startswith(b"set_") and rng.random() < 0.9:
             words.append(rng.choice([b"0", b"1", b"500", b"3600000", b"3600001",
-                                     b"4294967295", b"4294967296", b"-1", b"x"]))
+                                     b"4294967295", b"4294967296", b"-1", b"x",
+                                     b"100", b"101", b"1024", b"1025",
+                                     b"home", b"regroup", b"Auto", b"off"]))
     elif not to_pool and r < 0.4:
         words = [rng.choice(DISK_MSGS if rng.random() < 0.8 else MSG_WORDS[:3])]
         if rng.random() < 0.1:
@@ -694,6 +741,14 @@ MSG_GRAMMAR = {
     b"commit": (True, None, "pm_commit"),
     b"set_commit_period": (True, 3600000, "pm_period"),
     b"set_low_water": (True, U32_MAX, "pm_low"),
+    b"set_relocate": (True, reloc_mode, "pm_rmode"),
+    b"set_relocate_idle": (True, 3600000, "pm_ridle"),
+    b"set_relocate_rate": (True, 100000, "pm_rrate"),
+    b"set_relocate_batch": (True, in_range(1, 1024), "pm_rbatch"),
+    b"set_relocate_remapped": (True, U32_MAX, "pm_rremap"),
+    b"set_relocate_store": (True, 100, "pm_rstore"),
+    b"relocate": (True, lambda t: t.lower() if t.lower() in
+                  (b"start", b"stop", b"now") else None, "pm_reloc"),
 }
 
 
@@ -712,7 +767,7 @@ def predict_message(env, msg, sector, size, to_pool):
         return refused(usage) + (None,)
     v = None
     if maximum is not None:
-        v = number(argv[1], maximum)
+        v = maximum(argv[1]) if callable(maximum) else number(argv[1], maximum)
         if v is None:
             return refused(usage) + (None,)
     w = argv[0].lower()
