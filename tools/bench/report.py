@@ -555,15 +555,15 @@ def drive_busy_s(io):
 
 POOL_RELOC_KEYS = ("reloc_mode", "reloc_state", "extents_moved",
                    "blocks_home", "blocks_regrouped", "reloc_bytes_read",
-                   "reloc_bytes_written", "blocks_pending")
+                   "reloc_bytes_written", "copy_errors", "remapped_blocks")
 
 
 def pool_status_fields(words):
     """A pool status line's words (after dm's three) as a dict: "txn",
     "held_by_remaps" (store blocks), and when the line has the relocation
     fields (mode, state, extents moved, blocks moved home, blocks
-    regrouped, bytes read, bytes written, blocks pending: right after the
-    store's "low water" field, before the features; Documentation/
+    regrouped, bytes read, bytes written, copy errors, remapped blocks:
+    right after the "low water" field, before the features; Documentation/
     dm-tesseract.rst), those under POOL_RELOC_KEYS."""
     out = {}
     try:
@@ -572,9 +572,10 @@ def pool_status_fields(words):
     except (IndexError, ValueError):
         return out
     # Relocation fields: a mode word from the known set after field 10.
-    for i in range(9, len(words) - 7):
+    n = len(POOL_RELOC_KEYS)
+    for i in range(9, len(words) - n + 1):
         if words[i] in ("off", "home", "regroup", "auto"):
-            vals = words[i:i + 8]
+            vals = words[i:i + n]
             try:
                 nums = [int(x) for x in vals[2:]]
             except ValueError:
@@ -926,9 +927,9 @@ def plots(summary, models_runs, outdir):
     written += save(fig, "latency")
     # Relocation over time: store blocks held by remaps, the first round
     # of each Tesseract configuration, per model.
-    fig, axes = plt.subplots(1, len(models), figsize=(4 * len(models), 3.6),
+    fig, axes = plt.subplots(2, len(models), figsize=(4 * len(models), 6.4),
                              squeeze=False)
-    for ax, m in zip(axes[0], models):
+    for k, m in enumerate(models):
         runs = models_runs.get(m, {})
         for c in [c for c in CONFIGS if c not in ("baseline", "discard")]:
             if c not in runs or not runs[c]:
@@ -937,11 +938,22 @@ def plots(summary, models_runs, outdir):
             pts = [(t, f["held_by_remaps"]) for t, f in r["samples"]
                    if "held_by_remaps" in f]
             if pts:
-                ax.plot([p[0] for p in pts], [p[1] * 4 / 1024 for p in pts],
-                        label=c)
-        ax.set_title("%s: store MiB held by remaps" % m, fontsize=9)
-        ax.set_xlabel("seconds since the disk was created")
-        ax.legend(fontsize=7)
+                axes[0][k].plot([p[0] for p in pts],
+                                [p[1] * 4 / 1024 for p in pts], label=c)
+            pts = [(t, f["reloc_bytes_read"] + f["reloc_bytes_written"])
+                   for t, f in r["samples"] if "reloc_bytes_read" in f]
+            if pts:
+                axes[1][k].plot([p[0] for p in pts],
+                                [(p[1] - pts[0][1]) / MIB for p in pts],
+                                label=c)
+        axes[0][k].set_title("%s: store MiB held by remaps" % m, fontsize=9)
+        axes[1][k].set_title("%s: MiB relocation copied (read + written)"
+                             % m, fontsize=9)
+        for ax in (axes[0][k], axes[1][k]):
+            ax.set_xlabel("seconds since the disk was created (first "
+                          "round; the last step: relocate now)", fontsize=7)
+            if ax.get_lines():
+                ax.legend(fontsize=7)
     written += save(fig, "relocation")
     return written
 

@@ -79,7 +79,7 @@ def pool_line(held, reloc=None):
          "swap", "1024"]
     if reloc:
         f += ["home", "idle", "3", "10", "0", str(reloc[0]), str(reloc[1]),
-              "0"]
+              "0", str(held)]
     return "0 524288 tesseract-pool " + " ".join(f) + " 0"
 
 
@@ -393,6 +393,8 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(f["reloc_mode"], "home")
         self.assertEqual(f["reloc_bytes_read"], 100)
         self.assertEqual(f["reloc_bytes_written"], 200)
+        self.assertEqual(f["copy_errors"], 0)
+        self.assertEqual(f["remapped_blocks"], 7)
 
     def test_ratio_ci(self):
         self.assertEqual(report.ratio_ci([]), (None, None, None))
