@@ -128,15 +128,24 @@ sampler() {
 
 # seqread NAME OFFSET_MIB: read seq_mib MiB of vm0 from OFFSET_MIB with
 # 1 MiB O_DIRECT reads; JSON "NAME": {"mib", "seconds", "redirected"}.
-# The time is dd's own (its copy, not its start-up: milliseconds in UML).
+# The time is dd's own (its copy, not its start-up: milliseconds in UML);
+# "busy_s" the modelled drives' busy time over the read (0 on ram): the
+# read's time on the model alone, without UML's own delays.
+model_busy_us() {
+	local t
+	for t in data swap store meta; do
+		dmsetup status "m-$t" 2> /dev/null
+	done | awk '$3 == "model" && $6 == "table" { b += $10 } END { print b + 0 }'
+}
 seqread() {
-	local r0 secs
+	local r0 secs b0
 	r0=$(status_field vm0 10)
+	b0=$(model_busy_us)
 	secs=$(LC_ALL=C dd if=/dev/mapper/vm0 of=/dev/null bs=1M skip="$2" \
 		count="$seq_mib" iflag=direct 2>&1 |
 		awk '/copied/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^s,?$/) print $i }')
 	[ -n "$secs" ] || return 1
-	echo "\"$1\": {\"mib\": $seq_mib, \"seconds\": $secs, \"redirected\": $(($(status_field vm0 10) - r0))}"
+	echo "\"$1\": {\"mib\": $seq_mib, \"seconds\": $secs, \"redirected\": $(($(status_field vm0 10) - r0)), \"busy_s\": $(awk -v a="$b0" -v b="$(model_busy_us)" 'BEGIN { printf "%.6f", (b - a) / 1e6 }')}"
 }
 
 # run_one CFG ROUND ID

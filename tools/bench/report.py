@@ -619,10 +619,12 @@ def reloc_bytes(run):
     return 0
 
 
-def seq_rate(seq, key):
-    """MB/s of a sequential read, None if it did not happen."""
+def seq_rate(seq, key, field="seconds"):
+    """MB/s of a sequential read (field "busy_s": by the modelled drive's
+    busy time), None if it did not happen."""
     r = (seq or {}).get(key)
-    return r["mib"] * MIB / 1e6 / r["seconds"] if r and r["seconds"] else None
+    return (r["mib"] * MIB / 1e6 / r[field] if r and r.get(field)
+            else None)
 
 
 def load_model(dirpath, failed):
@@ -747,11 +749,14 @@ def config_summary(base, runs):
                                                          "remapped_after")),
         "seq_never_mbps": mv(lambda r: seq_rate(r["seq"], "never")),
     }
-    for k in ("before", "after"):
-        v = [seq_rate(r["seq"], "remapped_" + k) / seq_rate(r["seq"], "never")
-             for r in vals if seq_rate(r["seq"], "remapped_" + k)
-             and seq_rate(r["seq"], "never")]
-        s["seq_%s_vs_never" % k] = statistics.median(v) if v else None
+    for f, suffix in (("seconds", ""), ("busy_s", "_modelled")):
+        for k in ("before", "after"):
+            v = [seq_rate(r["seq"], "remapped_" + k, f)
+                 / seq_rate(r["seq"], "never", f)
+                 for r in vals if seq_rate(r["seq"], "remapped_" + k, f)
+                 and seq_rate(r["seq"], "never", f)]
+            s["seq_%s_vs_never%s" % (k, suffix)] = (statistics.median(v)
+                                                    if v else None)
     return s
 
 
@@ -843,9 +848,12 @@ def targets(summary):
         for c, s in m["configs"].items():
             v = s.get("seq_after_vs_never")
             if v is not None:
+                vm = s.get("seq_after_vs_never_modelled")
                 out.append("%s %s: sequential read of relocated regions %.0f%% "
-                           "of never-remapped (target >= %.0f%%): %s" % (
-                               model, c, 100 * v, 100 * SEQ_TARGET,
+                           "of never-remapped%s (target >= %.0f%%): %s" % (
+                               model, c, 100 * v,
+                               " (by modelled drive time %.0f%%)" % (100 * vm)
+                               if vm else "", 100 * SEQ_TARGET,
                                "met" if v >= SEQ_TARGET else "NOT MET"))
     return out
 

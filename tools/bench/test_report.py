@@ -178,12 +178,13 @@ def make_double(top, r):
             seq = {"offset_mib": 4,
                    "remapped_before": {"mib": 4, "seconds": 0.4,
                                        "redirected": 10},
-                   "never": {"mib": 4, "seconds": 0.1, "redirected": 0}}
+                   "never": {"mib": 4, "seconds": 0.1, "redirected": 0,
+                             "busy_s": 0.08}}
             samples = "T 100.0 %s\nT 101.0 %s\n" % (pool_line(100),
                                                       pool_line(80))
             if cfg == "home":
                 seq["remapped_after"] = {"mib": 4, "seconds": 0.105,
-                                         "redirected": 0}
+                                         "redirected": 0, "busy_s": 0.1}
                 write(base % "relocnow" + ".json", {
                     "rc": 0, "seconds": 2.0, "remapped_after": 0,
                     "io": devs(data=1 << 19, store=1 << 19)})
@@ -245,7 +246,8 @@ class ReportTest(unittest.TestCase):
                       "(target >= 3.0x, aim 4.0x): met", out)
         self.assertIn("hdd probe_max_ratio: best tesseract 5.00x", out)
         self.assertIn("hdd home: sequential read of relocated regions 95% "
-                      "of never-remapped (target >= 95%): met", out)
+                      "of never-remapped (by modelled drive time 80%) "
+                      "(target >= 95%): met", out)
         self.assertIn("auto       unavailable: the pool message set_relocate "
                       "is refused", out)
         self.assertNotIn("FAILED", out)
@@ -363,6 +365,8 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(h["relocation_bytes"], 2 << 20)
         self.assertAlmostEqual(h["seq_after_vs_never"], 0.1 / 0.105)
         self.assertAlmostEqual(h["seq_before_vs_never"], 0.25)
+        self.assertAlmostEqual(h["seq_after_vs_never_modelled"], 0.8)
+        self.assertIsNone(h["seq_before_vs_never_modelled"])
         b = hdd["configs"]["baseline"]
         self.assertAlmostEqual(b["throughput_ratio"], 1.0)
         self.assertEqual(b["bytes_read"], 16 << 20)
