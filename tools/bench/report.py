@@ -849,10 +849,10 @@ def targets(summary):
             v = s.get("seq_after_vs_never")
             if v is not None:
                 vm = s.get("seq_after_vs_never_modelled")
-                out.append("%s %s: sequential read of relocated regions %.0f%% "
+                out.append("%s %s: sequential read of relocated regions %.1f%% "
                            "of never-remapped%s (target >= %.0f%%): %s" % (
                                model, c, 100 * v,
-                               " (by modelled drive time %.0f%%)" % (100 * vm)
+                               " (by modelled drive time %.1f%%)" % (100 * vm)
                                if vm else "", 100 * SEQ_TARGET,
                                "met" if v >= SEQ_TARGET else "NOT MET"))
     return out

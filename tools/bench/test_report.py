@@ -245,8 +245,8 @@ class ReportTest(unittest.TestCase):
         self.assertIn("hdd throughput_ratio: best home 3.00x [3.00-3.00] "
                       "(target >= 3.0x, aim 4.0x): met", out)
         self.assertIn("hdd probe_max_ratio: best tesseract 5.00x", out)
-        self.assertIn("hdd home: sequential read of relocated regions 95% "
-                      "of never-remapped (by modelled drive time 80%) "
+        self.assertIn("hdd home: sequential read of relocated regions 95.2% "
+                      "of never-remapped (by modelled drive time 80.0%) "
                       "(target >= 95%): met", out)
         self.assertIn("auto       unavailable: the pool message set_relocate "
                       "is refused", out)
