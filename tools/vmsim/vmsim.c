@@ -95,6 +95,7 @@ static struct frame *frames;
 static uint32_t *slot_owner;	/* slot -> page, NONE: free */
 static uint8_t *slot_hs;	/* slot last written from a host-swapped frame */
 static int pagemap_fd;
+static uint8_t *bounce;		/* BATCH pages outside guest RAM, for O_DIRECT */
 static uint32_t *free_stack;	/* free frames */
 static uint32_t nr_pages, nr_frames, nr_slots, slot_cursor, free_frames;
 static uint32_t lru_head[2] = { NONE, NONE }, lru_tail[2] = { NONE, NONE };
@@ -690,7 +691,7 @@ static void boot_write(uint8_t *buf, uint32_t slot, int n)
  */
 static void boot(void)
 {
-	static uint8_t buf[BATCH * PAGE] __attribute__((aligned(PAGE)));
+	uint8_t *buf = bounce;
 	uint32_t p, s, first = 0;
 	int n = 0;
 
@@ -714,7 +715,7 @@ static void boot(void)
 /* Paged-out page @p holds, in its slot, what was last written to it. */
 static void check_slot(uint32_t p)
 {
-	static uint64_t buf[WORDS] __attribute__((aligned(PAGE)));
+	uint64_t *buf = (uint64_t *)bounce;
 	struct iovec iov = { buf, PAGE };
 	struct run r = { pages[p].slot, &iov, 1 };
 
@@ -1035,6 +1036,11 @@ static void setup(void)
 	frames = alloc_or_die(nr_frames, sizeof(*frames));
 	slot_owner = alloc_or_die(nr_slots, sizeof(*slot_owner));
 	slot_hs = alloc_or_die(nr_slots, sizeof(*slot_hs));
+	bounce = aligned_alloc(PAGE, BATCH * PAGE);
+	if (!bounce) {
+		fprintf(stderr, "vmsim: out of memory\n");
+		exit(1);
+	}
 	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
 	free_stack = alloc_or_die(nr_frames, sizeof(*free_stack));
 	for (i = 0; i < nr_pages; i++)
