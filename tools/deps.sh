@@ -5,7 +5,8 @@
 set -euo pipefail
 
 pkgs=(build-essential flex bison bc libelf-dev libssl-dev dwarves ccache
-      sparse python3 dmsetup fio util-linux kmod linux-source-6.12)
+      sparse python3 python3-matplotlib dmsetup fio util-linux kmod
+      linux-source-6.12)
 
 missing=()
 for p in "${pkgs[@]}"; do

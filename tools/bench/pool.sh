@@ -42,24 +42,55 @@ pool_txn() {
 
 # io_snap FILE: per device, I/O counters so far from /proc/diskstats:
 # name, sectors read, write requests, sectors written, flush requests;
-# then "txn" and the pool's transaction id.
+# then "txn" and the pool's transaction id; then, for each dm-model table
+# m-NAME (tools/bench/double.sh), "model NAME" and its table's counters
+# (Documentation/storage-model.rst: requests, bytes read, bytes written,
+# busy, wait, seek, rotation, transfer, flash, flush; times in us).
 io_snap() {
+	local t
 	awk '$3 ~ /^ubd[abcd]$/ { print $3, $6, $8, $10, $19 + 0 }' \
 		/proc/diskstats > "$1"
 	echo "txn $(pool_txn)" >> "$1"
+	for t in data swap store meta; do
+		dmsetup status "m-$t" 2> /dev/null |
+			awk -v n="$t" '$3 == "model" && $6 == "table" {
+				printf "model %s", n
+				for (i = 7; i <= 16; i++) printf " %s", $i
+				print "" }' >> "$1"
+	done
 }
 
 # io_json FILE: what each device did since io_snap FILE, as JSON:
 # {"data": {"read": bytes, "written": bytes, "writes": requests,
 # "flushes": requests}, "swap": ..., "store": ..., "metadata": ...,
-# "pool_commits": commits of the pool's metadata}.
+# "pool_commits": commits of the pool's metadata, and with dm-model
+# tables "model": {"data": {"requests", "read", "written", "busy_us",
+# "wait_us", "seek_us", "rotation_us", "transfer_us", "flash_us",
+# "flush_us"}, "swap": ..., "store": ..., "meta": ...}}: the modelled
+# drive's work for each slice.
 io_json() {
-	local txn0
+	local txn0 models
 	txn0=$(awk '$1 == "txn" { print $2 }' "$1")
-	awk -v commits=$(($(pool_txn) - ${txn0:-0})) '
+	models=$(for t in data swap store meta; do
+		dmsetup status "m-$t" 2> /dev/null |
+			awk -v n="$t" '$3 == "model" && $6 == "table" {
+				printf "now %s", n
+				for (i = 7; i <= 16; i++) printf " %s", $i
+				print "" }'
+	done | awk '
+	     BEGIN { split("requests read written busy_us wait_us seek_us rotation_us transfer_us flash_us flush_us", k) }
+	     NR == FNR { if ($1 == "model") for (i = 3; i <= 12; i++) v[$2, i] = $i; next }
+	     {
+		s = ""
+		for (i = 3; i <= 12; i++)
+			s = s (i > 3 ? ", " : "") sprintf("\"%s\": %d", k[i - 2], $i - v[$2, i])
+		out = out sep sprintf("\"%s\": {%s}", $2, s); sep = ", "
+	     }
+	     END { if (out != "") printf ", \"model\": {%s}", out }' "$1" -)
+	awk -v commits=$(($(pool_txn) - ${txn0:-0})) -v models="$models" '
 	     BEGIN { role["ubda"] = "data"; role["ubdb"] = "swap"
 		     role["ubdc"] = "store"; role["ubdd"] = "metadata" }
-	     NR == FNR { r[$1] = $2; n[$1] = $3; w[$1] = $4; f[$1] = $5; next }
+	     NR == FNR { if ($1 ~ /^ubd/) { r[$1] = $2; n[$1] = $3; w[$1] = $4; f[$1] = $5 }; next }
 	     $3 in r {
 		out = out sep sprintf("\"%s\": {\"read\": %d, \"written\": %d, " \
 			"\"writes\": %d, \"flushes\": %d}", role[$3],
@@ -67,7 +98,7 @@ io_json() {
 			$19 - f[$3])
 		sep = ", "
 	     }
-	     END { print "{" out ", \"pool_commits\": " commits "}" }' \
+	     END { print "{" out ", \"pool_commits\": " commits models "}" }' \
 		"$1" /proc/diskstats
 }
 

@@ -57,18 +57,30 @@ def fio(write_iops, read_iops=0, syncs=0, p99_ns=0):
     return {"jobs": [job]}
 
 
-def vmsim(throughput, bad=0):
+def vmsim(throughput, bad=0, p99=10.0, mx=20.0, ttn=8.0):
     target = {k: 1 for k in (
         "reconciled_writes", "reconciled_bytes", "redirected_reads",
         "overwritten_remaps", "remapped_blocks", "taken_swap_pte",
         "taken_swap_cache", "taken_fallback", "declined_not_stored")}
     return {"seconds": 8.0, "throughput": throughput,
-            "probe_ms": {"p99": 10.0, "max": 20.0},
+            "target_accesses": 1000, "time_to_n": ttn,
+            "probe_ms": {"p99": p99, "max": mx},
             "guest": {"page_outs": 100, "page_ins": 50},
-            "host": {"pswpin": 10},
+            "host": {"pswpin": 10}, "host_swapped_page_outs": 60,
             "bytes": {"store_read": 1, "store_written": 1, "data_read": 1,
                       "data_written": 1},
             "target": target, "bad_stamps": bad, "io_errors": 0}
+
+
+def pool_line(held, reloc=None):
+    """A pool status line: held store blocks by remaps; reloc: (bytes
+    read, bytes written) for the relocation fields."""
+    f = ["5", "10/4096", "100/65536", "0", str(held), "1", "rw", "-",
+         "swap", "1024"]
+    if reloc:
+        f += ["home", "idle", "3", "10", "0", str(reloc[0]), str(reloc[1]),
+              "0", str(held)]
+    return "0 524288 tesseract-pool " + " ".join(f) + " 0"
 
 
 def meminfo(free, slab, sunreclaim, anon):
@@ -84,8 +96,17 @@ def write(path, obj):
 
 
 def make_results(top, rounds=2):
-    for part in ("passthrough", "swap", "fsync", "mem", "double"):
+    for part in ("passthrough", "swap", "fsync", "mem", "double-hdd",
+                 "double-ram"):
         write(os.path.join(top, part, "pool-status.txt"), POOL_OK)
+    for m in ("hdd", "ram"):
+        write(os.path.join(top, "double-" + m, "rounds-done"), "%d\n" % rounds)
+        write(os.path.join(top, "double-" + m, "layout.txt"),
+              "m-data: hdd drive 'drive' sectors 0..8 of 16\n"
+              "m-swap: hdd drive 'drive' sectors 8..16 of 16\n"
+              if m == "hdd" else "ram: no model\n")
+    write(os.path.join(top, "double-hdd", "unavailable.txt"),
+          "auto the pool message set_relocate is refused\n")
     for r in range(1, rounds + 1):
         for job in ("randread", "randwrite", "randread_uring",
                     "randwrite_uring"):
@@ -110,18 +131,7 @@ def make_results(top, rounds=2):
                                flushes=1000),
                     "remapped": [16384, 16000], "overwritten": 384,
                     "commits": 1000 if dev == "tess" else 0})
-        for mode, md, rec in (("baseline", 0, 0), ("tesseract", 32000, 1000)):
-            base = os.path.join(top, "double", "%%s-%s-%d" % (mode, r))
-            write(base % "vmsim" + ".json", vmsim(100 if mode == "baseline"
-                                                  else 150))
-            write(base % "vmsim" + ".rc", "0\n")
-            write(base % "status" + ".txt", disk_status(rec))
-            write(base % "io" + ".json", devs(data=1 << 20, metadata=md,
-                                              md_writes=8,
-                                              commits=8 if md else 0))
-            write(base % "copyhome" + ".json", {
-                "rc": 0, "seconds": 1.5, "remapped": [rec, 0],
-                "io": devs(data=rec * 4096 // 2, store=rec * 4096 // 2)})
+        make_double(top, r)
     write(os.path.join(top, "fsync", "remaps.json"),
           {"remap_mib": 64, "remapped": 16384, "seconds": 10})
     # 1000 pages swapped out: to the swap device slab grows 0, with the
@@ -145,13 +155,52 @@ def make_results(top, rounds=2):
                              (1 << 19) + grow, 0)})
 
 
-def run_report(top, env):
+# Double paging, per round r: throughput baseline 100, tesseract 150 * r
+# (so ratios 1.5 and 3.0), home 300; probe max baseline 100 ms, tesseract
+# 20 ms (5x); p99 baseline 40, tesseract 10 (4x).  Bytes: baseline reads
+# and writes 4 MiB on each device, tesseract 1 MiB; home moves 2 MiB in
+# its relocation pass (its samples: 1 MiB read, 1 MiB written).
+def make_double(top, r):
+    for m in ("hdd", "ram"):
+        d = os.path.join(top, "double-" + m)
+        for cfg, thr, p99, mx, b in (("baseline", 100, 40.0, 100.0, 4 << 20),
+                                     ("tesseract", 150 * r, 10.0, 20.0,
+                                      1 << 20),
+                                     ("home", 300, 10.0, 20.0, 1 << 20)):
+            if m == "ram" and cfg == "home":
+                continue
+            base = os.path.join(d, "%%s-%s-%d" % (cfg, r))
+            write(base % "vmsim" + ".json", vmsim(thr, p99=p99, mx=mx,
+                                                  ttn=1000.0 / thr))
+            write(base % "vmsim" + ".rc", "0\n")
+            write(base % "io" + ".json", devs(data=b, swap=b, store=b,
+                                              metadata=b))
+            seq = {"offset_mib": 4,
+                   "remapped_before": {"mib": 4, "seconds": 0.4,
+                                       "redirected": 10},
+                   "never": {"mib": 4, "seconds": 0.1, "redirected": 0,
+                             "busy_s": 0.08}}
+            samples = "T 100.0 %s\nT 101.0 %s\n" % (pool_line(100),
+                                                      pool_line(80))
+            if cfg == "home":
+                seq["remapped_after"] = {"mib": 4, "seconds": 0.105,
+                                         "redirected": 0, "busy_s": 0.1}
+                write(base % "relocnow" + ".json", {
+                    "rc": 0, "seconds": 2.0, "remapped_after": 0,
+                    "io": devs(data=1 << 19, store=1 << 19)})
+                samples = "T 100.0 %s\nT 102.0 %s\n" % (
+                    pool_line(100, (0, 0)), pool_line(0, (1 << 20, 1 << 20)))
+            write(base % "seq" + ".json", seq)
+            write(base % "reloc" + ".txt", samples)
+
+
+def run_report(top, env, summary_dir=None):
     old = dict(os.environ)
     os.environ.update(env)
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
-            rc = report.main(top)
+            rc = report.main(top, summary_dir)
     finally:
         os.environ.clear()
         os.environ.update(old)
@@ -171,9 +220,6 @@ class ReportTest(unittest.TestCase):
     def test_clean(self):
         rc, out = run_report(self.top, self.ENV)
         self.assertEqual(rc, 0, out)
-        # 2 x 32000 bytes over 2 x 1000 pages.
-        self.assertIn("all 2 tesseract runs together: 32.0 B (64000 B over "
-                      "2000 pages; goal: at most 64 B)", out)
         # IOPS ratios 0.5 and 0.75: geometric mean sqrt(0.375).
         gm = math.sqrt(0.375)
         self.assertIn("fsync1: write IOPS tesseract / dm-linear, geometric "
@@ -191,11 +237,21 @@ class ReportTest(unittest.TestCase):
         # 8 per page written.
         self.assertRegex(out, r"  SUnreclaim +8\.0 +56\.0 +40\.0\n")
         self.assertRegex(out, r"  kernel \(.*\) +8\.0 +56\.0 +40\.0\n")
-        self.assertIn("throughput tesseract / baseline: 1.50x", out)
-        # 32000 bytes over 8 commits: 3.9 KiB each.
-        self.assertRegex(out, r"pool commits +0 +8\n")
-        self.assertRegex(out, r"metadata KiB written per commit +n/a +3\.9\n")
-        self.assertNotIn("NOT", out)
+        # Double paging: tesseract 1.5x and 3x in its two rounds.
+        self.assertRegex(out, r"\nbaseline +100 +- +- +40 +- +100 +-\n")
+        self.assertRegex(out, r"\ntesseract +225 +2\.12x \[1\.50-3\.00\] "
+                         r"+2\.12x \[1\.50-3\.00\] +10 +4\.00x \[4\.00-4\.00\] "
+                         r"+20 +5\.00x \[5\.00-5\.00\]")
+        self.assertIn("hdd throughput_ratio: best home 3.00x [3.00-3.00] "
+                      "(target >= 3.0x, aim 4.0x): met", out)
+        self.assertIn("hdd probe_max_ratio: best tesseract 5.00x", out)
+        self.assertIn("hdd home: sequential read of relocated regions 95.2% "
+                      "of never-remapped (by modelled drive time 80.0%) "
+                      "(target >= 95%): met", out)
+        self.assertIn("auto       unavailable: the pool message set_relocate "
+                      "is refused", out)
+        self.assertNotIn("FAILED", out)
+        self.assertNotIn("MISSING", out)
 
     def test_missing_round(self):
         os.remove(os.path.join(self.top, "fsync", "fsync1-tess-2.json"))
@@ -211,11 +267,11 @@ class ReportTest(unittest.TestCase):
         self.assertIn("MISSING ROUNDS: mem: 1 mem-remap-*.json files", out)
 
     def test_pool_read_only(self):
-        write(os.path.join(self.top, "double", "pool-status.txt"),
+        write(os.path.join(self.top, "fsync", "pool-status.txt"),
               POOL_OK.replace(" rw - ", " ro needs_check "))
         rc, out = run_report(self.top, self.ENV)
         self.assertEqual(rc, 1)
-        self.assertIn("POOL NOT CLEAN: double: the pool ended ro, "
+        self.assertIn("POOL NOT CLEAN: fsync: the pool ended ro, "
                       "needs_check", out)
 
     def test_no_pool_status(self):
@@ -233,50 +289,116 @@ class ReportTest(unittest.TestCase):
                       "tesseract-pool Error'", out)
 
     def test_bad_stamps(self):
-        write(os.path.join(self.top, "double", "vmsim-tesseract-1.json"),
+        write(os.path.join(self.top, "double-hdd", "vmsim-tesseract-1.json"),
               vmsim(150, bad=3))
         rc, out = run_report(self.top, self.ENV)
         self.assertEqual(rc, 1)
-        self.assertIn("FAILED RUN: tesseract round 1: exit 0, 3 bad stamps",
+        self.assertIn("FAILED RUN: hdd tesseract round 1: exit 0, 3 bad "
+                      "stamps", out)
+
+    def test_no_device_counts(self):
+        os.remove(os.path.join(self.top, "double-ram", "io-tesseract-2.json"))
+        rc, out = run_report(self.top, self.ENV)
+        self.assertEqual(rc, 1)
+        self.assertIn("FAILED RUN: ram tesseract round 2: no device counts",
                       out)
 
-    def test_no_disk_status(self):
-        os.remove(os.path.join(self.top, "double", "status-tesseract-2.txt"))
+    def test_missing_double_round(self):
+        for f in ("vmsim-home-2.json", "vmsim-home-2.rc"):
+            os.remove(os.path.join(self.top, "double-hdd", f))
         rc, out = run_report(self.top, self.ENV)
         self.assertEqual(rc, 1)
-        self.assertIn("FAILED RUN: tesseract round 2: no disk status", out)
+        self.assertIn("FAILED RUN: hdd home: 1 rounds, want 2", out)
 
-    def test_copy_home(self):
-        rc, out = run_report(self.top, self.ENV)
-        # 1000 remaps: data and store each read and wrote 2000 KiB.
-        self.assertRegex(out, r"copy_home: MiB moved +0\.0 +7\.8\n")
-        self.assertRegex(out, r"with copy_home, MiB +2\.0 +9\.9 +4\.94x")
-        write(os.path.join(self.top, "double", "copyhome-tesseract-1.json"),
-              {"rc": 5, "seconds": 1.0, "remapped": [1000, 200],
-               "io": devs()})
+    def test_relocation_failed(self):
+        write(os.path.join(self.top, "double-hdd", "relocnow-home-1.json"),
+              {"rc": 1, "seconds": 0.1, "io": devs()})
         rc, out = run_report(self.top, self.ENV)
         self.assertEqual(rc, 1)
-        self.assertIn("FAILED RUN: tesseract round 1: copy_home exit 5, "
-                      "200 remaps left", out)
-        write(os.path.join(self.top, "double", "copyhome-tesseract-1.json"),
-              '{"rc": 0, "seconds": .5}')
+        self.assertIn("FAILED RUN: hdd home round 1: relocate now exit 1",
+                      out)
+        os.remove(os.path.join(self.top, "double-hdd", "relocnow-home-1.json"))
         rc, out = run_report(self.top, self.ENV)
-        self.assertEqual(rc, 1)
-        self.assertIn("FAILED RUN: tesseract round 1: copy_home: no JSON", out)
-        os.remove(os.path.join(self.top, "double",
-                               "copyhome-tesseract-1.json"))
-        rc, out = run_report(self.top, self.ENV)
-        self.assertEqual(rc, 1)
-        self.assertIn("MISSING ROUNDS: double: 3 copyhome-*.json", out)
+        self.assertIn("FAILED RUN: hdd home round 1: no relocation pass", out)
 
-    def test_goal_not_met(self):
-        for r in (1, 2):
-            write(os.path.join(self.top, "double",
-                               "io-tesseract-%d.json" % r),
-                  devs(data=1 << 20, metadata=100000))
+    def test_double_pool_read_only(self):
+        write(os.path.join(self.top, "double-ram", "pool-status.txt"),
+              POOL_OK.replace(" rw - ", " ro needs_check "))
         rc, out = run_report(self.top, self.ENV)
-        self.assertIn("100.0 B (200000 B over 2000 pages; goal: at most "
-                      "64 B, NOT MET)", out)
+        self.assertEqual(rc, 1)
+        self.assertIn("POOL NOT CLEAN: double-ram: the pool ended ro", out)
+
+    def test_summary_json(self):
+        sdir = tempfile.mkdtemp()
+        try:
+            rc, out = run_report(self.top, self.ENV, sdir)
+            self.assertEqual(rc, 0, out)
+            with open(os.path.join(sdir, "summary.json")) as f:
+                summ = json.load(f)
+        finally:
+            shutil.rmtree(sdir)
+        hdd = summ["models"]["hdd"]
+        self.assertEqual(hdd["rounds"], 2)
+        self.assertIn("slices of one drive", hdd["layout"])
+        self.assertEqual(summ["models"]["ram"]["layout"], "no model")
+        self.assertIn("auto", hdd["unavailable"])
+        t = hdd["configs"]["tesseract"]
+        self.assertAlmostEqual(t["throughput_ratio"], math.sqrt(4.5))
+        for got, want in zip(t["throughput_ci"], [1.5, 3.0]):
+            self.assertAlmostEqual(got, want)
+        self.assertEqual(t["throughput_round_ratios"], [1.5, 3.0])
+        self.assertAlmostEqual(t["time_to_n_ratio"], math.sqrt(4.5))
+        self.assertAlmostEqual(t["probe_p99_ratio"], 4.0)
+        self.assertAlmostEqual(t["probe_max_ratio"], 5.0)
+        # Four devices, 1 MiB each, read and written; the baseline 4 MiB.
+        self.assertEqual(t["bytes_read"], 4 << 20)
+        self.assertEqual(t["bytes_written"], 4 << 20)
+        self.assertAlmostEqual(t["bytes_moved_ratio"], 4.0)
+        self.assertEqual(t["relocation_bytes"], 0)
+        h = hdd["configs"]["home"]
+        self.assertAlmostEqual(h["throughput_ratio"], 3.0)
+        # The forced pass read and wrote 0.5 MiB on each of two devices;
+        # the pool's relocation counters went up by 1 MiB each.
+        self.assertEqual(h["bytes_read"], 5 << 20)
+        self.assertEqual(h["bytes_written"], 5 << 20)
+        self.assertAlmostEqual(h["bytes_moved_ratio"], 3.2)
+        self.assertEqual(h["relocation_bytes"], 2 << 20)
+        self.assertAlmostEqual(h["seq_after_vs_never"], 0.1 / 0.105)
+        self.assertAlmostEqual(h["seq_before_vs_never"], 0.25)
+        self.assertAlmostEqual(h["seq_after_vs_never_modelled"], 0.8)
+        self.assertIsNone(h["seq_before_vs_never_modelled"])
+        b = hdd["configs"]["baseline"]
+        self.assertAlmostEqual(b["throughput_ratio"], 1.0)
+        self.assertEqual(b["bytes_read"], 16 << 20)
+        for key in ("throughput_ratio", "throughput_ci", "probe_p99_ratio",
+                    "probe_max_ratio", "bytes_read", "bytes_written",
+                    "relocation_bytes"):
+            self.assertIn(key, summ["models"]["ram"]["configs"]["tesseract"])
+
+    def test_bootstrap(self):
+        self.assertIsNone(report.bootstrap_ci([]))
+        self.assertIsNone(report.bootstrap_ci([2.0]))
+        self.assertEqual(report.bootstrap_ci([2.0, 2.0, 2.0]), (2.0, 2.0))
+        # Deterministic, inside the range of the ratios, around the mean.
+        r = [0.9, 1.1, 1.3, 1.0, 1.2, 0.95, 1.05, 1.15]
+        lo, hi = report.bootstrap_ci(r)
+        self.assertEqual((lo, hi), report.bootstrap_ci(r))
+        self.assertTrue(min(r) <= lo < report.geomean(r) < hi <= max(r))
+        # Wider with more spread.
+        lo2, hi2 = report.bootstrap_ci([x ** 3 for x in r])
+        self.assertLess(lo2, lo)
+        self.assertGreater(hi2, hi)
+
+    def test_pool_status_fields(self):
+        f = report.pool_status_fields(pool_line(42).split()[3:])
+        self.assertEqual(f, {"txn": 5, "held_by_remaps": 42})
+        f = report.pool_status_fields(pool_line(7, (100, 200)).split()[3:])
+        self.assertEqual(f["held_by_remaps"], 7)
+        self.assertEqual(f["reloc_mode"], "home")
+        self.assertEqual(f["reloc_bytes_read"], 100)
+        self.assertEqual(f["reloc_bytes_written"], 200)
+        self.assertEqual(f["copy_errors"], 0)
+        self.assertEqual(f["remapped_blocks"], 7)
 
     def test_ratio_ci(self):
         self.assertEqual(report.ratio_ci([]), (None, None, None))

@@ -6,10 +6,11 @@
  * memory cgroup below its size, the host swaps guest RAM out for real.  A
  * Linux-like guest reclaim model pages guest pages out to a guest swap area
  * (a block device, e.g. the tesseract target) with O_DIRECT writes straight
- * from guest RAM, submitted as QEMU does with cache=none (pwritev from a
- * thread, linux-aio or io_uring: --submit), and pages them in with
- * O_DIRECT reads into guest RAM.  When the guest evicts a page the host has
- * already swapped out, the write faults it back in first: double paging.
+ * from guest RAM and pages them in with O_DIRECT reads into guest RAM, both
+ * submitted as QEMU does with cache=none (--submit): pwritev/preadv from a
+ * pool of threads (aio=threads), linux-aio (aio=native) or io_uring.
+ * When the guest evicts a page the host has already swapped out, the write
+ * faults it back in first: double paging.
  *
  * Guest model: active and inactive LRU lists of frames, reclaim in batches
  * of 32 from the inactive tail (referenced pages are activated instead),
@@ -20,11 +21,15 @@
  * Every guest page is stamped whole: the disk's id (--disk-id, for several
  * VMs on one pool) and the page's id, its version, then words that follow
  * from (salt, disk id, page id, version), the salt drawn afresh each run;
- * every
- * word is checked on every access and at the end, and a mismatch fails the
- * run, so a lost write cannot pass by reading back what an earlier run on
- * the same disk left there.  A probe thread touches a few pages every 10 ms and records how long
- * that took: the guest's responsiveness.
+ * every word is checked on every access and at the end, and a mismatch
+ * fails the run, so a lost write cannot pass by reading back what an
+ * earlier run on the same disk left there.  A probe thread touches a few
+ * pages every 10 ms and records how long that took: the guest's
+ * responsiveness.
+ *
+ * The timed part runs until the guest made --accesses accesses (the
+ * fixed-work figure: time_to_n) or --seconds passed, whichever is first;
+ * throughput is accesses per second over it either way.
  *
  * When --dev is a tesseract target, its reconciliation counters over the
  * run (from dmsetup status) go into the output as "target"; otherwise
@@ -76,14 +81,21 @@ struct frame {			/* a guest RAM frame */
 
 static struct {
 	long ram_mib, disk_mib, ws_mib, seconds, hot_pct, hot_prob, write_pct;
+	unsigned long long accesses;	/* 0: as many as fit in seconds */
+	long region_mib;
+	unsigned int check_pages;	/* 0: all */
 	unsigned int seed, disk_id;
 	const char *dev, *submit, *data_dev, *store_dev;
-} opt = { 64, 0, 0, 20, 20, 80, 30, 1, 0, NULL, "pwritev", NULL, NULL };
+} opt = { 64, 0, 0, 20, 20, 80, 30, 0, 4, 0, 1, 0, NULL, "pwritev",
+	    NULL, NULL };
 
 static uint8_t *ram;
 static struct gpage *pages;
 static struct frame *frames;
 static uint32_t *slot_owner;	/* slot -> page, NONE: free */
+static uint8_t *slot_hs;	/* slot last written from a host-swapped frame */
+static int pagemap_fd;
+static uint8_t *bounce;		/* BATCH pages outside guest RAM, for O_DIRECT */
 static uint32_t *free_stack;	/* free frames */
 static uint32_t nr_pages, nr_frames, nr_slots, slot_cursor, free_frames;
 static uint32_t lru_head[2] = { NONE, NONE }, lru_tail[2] = { NONE, NONE };
@@ -92,7 +104,8 @@ static int fd;
 static aio_context_t aio_ctx;
 static pthread_mutex_t guest_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t page_outs, page_ins, writes_skipped, accesses, bad_stamps;
-static uint64_t io_errors;
+static uint64_t io_errors, hs_page_outs;
+static double boot_secs, check_secs;	/* how long boot() and final_check() took */
 
 static double now(void)
 {
@@ -167,11 +180,13 @@ static void stamp_write(uint32_t p)
 		   pages[p].version);
 }
 
-/* Called with guest_lock held (or before the probe starts): one buffer. */
-static void stamp_check(uint32_t p, const char *when)
+/*
+ * Whether @got holds page @p as last written.  Called with guest_lock
+ * held (or with no probe running): one buffer.
+ */
+static void stamp_check_at(uint32_t p, const uint64_t *got, const char *when)
 {
 	static uint64_t want[WORDS];
-	const uint64_t *got = (const uint64_t *)(ram + pages[p].frame * PAGE);
 	size_t i;
 
 	stamp_make(want, p, pages[p].version);
@@ -188,65 +203,111 @@ static void stamp_check(uint32_t p, const char *when)
 			(unsigned long long)pages[p].version, i);
 }
 
+/* Resident page @p holds what was last written to it. */
+static void stamp_check(uint32_t p, const char *when)
+{
+	stamp_check_at(p, (const uint64_t *)(ram + pages[p].frame * PAGE),
+		       when);
+}
+
 /* ---- guest disk I/O: O_DIRECT straight from and to guest RAM ---- */
 
-/* Read or write the @n pages of @iov at consecutive slots from @slot. */
-static void disk_iov(int write, uint32_t slot, const struct iovec *iov, int n)
-{
-	ssize_t want = n * PAGE, r;
-
-	if (write)
-		r = pwritev(fd, iov, n, (off_t)slot * PAGE);
-	else
-		r = preadv(fd, iov, n, (off_t)slot * PAGE);
-	if (r != want) {
-		fprintf(stderr, "vmsim: %s of %d pages at slot %u: %s\n",
-			write ? "write" : "read", n, slot,
-			r < 0 ? strerror(errno) : "short");
-		io_errors++;
-	}
-}
-
-/* Read @n frames @fr from consecutive slots from @slot. */
-static void disk_read(uint32_t slot, const uint32_t *fr, int n)
-{
-	struct iovec iov[READAHEAD];
-	int i;
-
-	for (i = 0; i < n; i++) {
-		iov[i].iov_base = ram + fr[i] * PAGE;
-		iov[i].iov_len = PAGE;
-	}
-	disk_iov(0, slot, iov, n);
-}
-
-/* A run of consecutive slots written from the frames of @iov[0..n). */
+/* A run of consecutive slots read into or written from the frames of @iov. */
 struct run {
 	uint32_t slot;
 	struct iovec *iov;
 	int n;
 };
 
-/* Group @n frames at sorted @slot into runs of consecutive slots. */
-static int build_runs(const uint32_t *slot, const uint32_t *fr, int n,
-		      struct iovec *iov, struct run *runs)
+static void count_io_error(void)
 {
-	int i, nr = 0;
-
-	for (i = 0; i < n; i++) {
-		iov[i].iov_base = ram + fr[i] * PAGE;
-		iov[i].iov_len = PAGE;
-		if (i && slot[i] == slot[i - 1] + 1) {
-			runs[nr - 1].n++;
-			continue;
-		}
-		runs[nr++] = (struct run){ slot[i], &iov[i], 1 };
-	}
-	return nr;
+	__atomic_add_fetch(&io_errors, 1, __ATOMIC_RELAXED);
 }
 
-/* Write @runs all at once through linux-aio and wait for them. */
-static void write_runs_aio(struct run *runs, int nr)
+/* One run by preadv or pwritev, in the calling thread. */
+static void run_sync(int write, const struct run *r)
+{
+	ssize_t want = r->n * PAGE, got;
+
+	if (write)
+		got = pwritev(fd, r->iov, r->n, (off_t)r->slot * PAGE);
+	else
+		got = preadv(fd, r->iov, r->n, (off_t)r->slot * PAGE);
+	if (got != want) {
+		fprintf(stderr, "vmsim: %s of %d pages at slot %u: %s\n",
+			write ? "write" : "read", r->n, r->slot,
+			got < 0 ? strerror(errno) : "short");
+		count_io_error();
+	}
+}
+
+/*
+ * QEMU's aio=threads: the vCPU hands each request to a pool of worker
+ * threads, which do preadv/pwritev, and waits for their completions.
+ */
+#define POOL_THREADS	4
+
+static struct {
+	pthread_mutex_t lock;	/* guards every field below */
+	pthread_cond_t work;	/* next < nr: a run to take */
+	pthread_cond_t done;	/* finished == nr: the batch is done */
+	struct run *runs;
+	int nr, next, finished, write;
+} tp = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	 PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0 };
+
+static void *tp_worker(void *arg)
+{
+	struct run *r;
+	int write;
+
+	(void)arg;
+	pthread_mutex_lock(&tp.lock);
+	for (;;) {
+		while (tp.next >= tp.nr)
+			pthread_cond_wait(&tp.work, &tp.lock);
+		r = &tp.runs[tp.next++];
+		write = tp.write;
+		pthread_mutex_unlock(&tp.lock);
+		run_sync(write, r);
+		pthread_mutex_lock(&tp.lock);
+		if (++tp.finished == tp.nr)
+			pthread_cond_signal(&tp.done);
+	}
+	return NULL;
+}
+
+static void tp_setup(void)
+{
+	pthread_t tid;
+	int i;
+
+	for (i = 0; i < POOL_THREADS; i++)
+		if (pthread_create(&tid, NULL, tp_worker, NULL)) {
+			fprintf(stderr, "vmsim: thread pool: cannot start\n");
+			exit(1);
+		}
+}
+
+/* Hand @runs to the pool and wait until every one of them is done. */
+static void runs_threads(int write, struct run *runs, int nr)
+{
+	pthread_mutex_lock(&tp.lock);
+	tp.runs = runs;
+	tp.write = write;
+	tp.next = 0;
+	tp.finished = 0;
+	tp.nr = nr;
+	pthread_cond_broadcast(&tp.work);
+	while (tp.finished < tp.nr)
+		pthread_cond_wait(&tp.done, &tp.lock);
+	tp.nr = 0;		/* nothing left to take */
+	tp.next = 0;
+	pthread_mutex_unlock(&tp.lock);
+}
+
+/* Submit @runs all at once through linux-aio and wait for them. */
+static void runs_aio(int write, struct run *runs, int nr)
 {
 	struct iocb cbs[BATCH], *cbp[BATCH];
 	struct io_event ev[BATCH];
@@ -254,7 +315,8 @@ static void write_runs_aio(struct run *runs, int nr)
 
 	for (i = 0; i < nr; i++) {
 		memset(&cbs[i], 0, sizeof(cbs[i]));
-		cbs[i].aio_lio_opcode = IOCB_CMD_PWRITEV;
+		cbs[i].aio_lio_opcode = write ? IOCB_CMD_PWRITEV :
+						IOCB_CMD_PREADV;
 		cbs[i].aio_fildes = fd;
 		cbs[i].aio_buf = (uint64_t)(uintptr_t)runs[i].iov;
 		cbs[i].aio_nbytes = runs[i].n;
@@ -263,7 +325,7 @@ static void write_runs_aio(struct run *runs, int nr)
 	}
 	if (syscall(SYS_io_submit, aio_ctx, nr, cbp) != nr) {
 		fprintf(stderr, "vmsim: io_submit: %s\n", strerror(errno));
-		io_errors++;
+		count_io_error();
 		return;
 	}
 	while (got < nr) {
@@ -271,14 +333,14 @@ static void write_runs_aio(struct run *runs, int nr)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			io_errors++;
+			count_io_error();
 			return;
 		}
 		for (i = 0; i < r; i++) {
 			struct iocb *cb = (struct iocb *)(uintptr_t)ev[i].obj;
 
 			if (ev[i].res != (int64_t)(cb->aio_nbytes * PAGE))
-				io_errors++;
+				count_io_error();
 		}
 		got += r;
 	}
@@ -330,8 +392,8 @@ static void uring_setup(void)
 	ur.cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
 }
 
-/* Write @runs all at once through io_uring and wait for them. */
-static void write_runs_uring(struct run *runs, int nr)
+/* Submit @runs all at once through io_uring and wait for them. */
+static void runs_uring(int write, struct run *runs, int nr)
 {
 	unsigned int tail = *ur.sq_tail, head, idx;
 	struct io_uring_sqe *sqe;
@@ -341,7 +403,7 @@ static void write_runs_uring(struct run *runs, int nr)
 		idx = tail & *ur.sq_mask;
 		sqe = &ur.sqes[idx];
 		memset(sqe, 0, sizeof(*sqe));
-		sqe->opcode = IORING_OP_WRITEV;
+		sqe->opcode = write ? IORING_OP_WRITEV : IORING_OP_READV;
 		sqe->fd = fd;
 		sqe->addr = (uint64_t)(uintptr_t)runs[i].iov;
 		sqe->len = runs[i].n;
@@ -357,7 +419,7 @@ static void write_runs_uring(struct run *runs, int nr)
 				continue;
 			fprintf(stderr, "vmsim: io_uring_enter: %s\n",
 				strerror(errno));
-			io_errors++;
+			count_io_error();
 			return;
 		}
 		head = *ur.cq_head;
@@ -365,7 +427,7 @@ static void write_runs_uring(struct run *runs, int nr)
 			struct io_uring_cqe *cqe = &ur.cqes[head & *ur.cq_mask];
 
 			if (cqe->res < 0 || (uint64_t)cqe->res != cqe->user_data)
-				io_errors++;
+				count_io_error();
 			head++;
 			got++;
 		}
@@ -373,21 +435,56 @@ static void write_runs_uring(struct run *runs, int nr)
 	}
 }
 
-/* Write @n frames to their sorted @slot, by the chosen submission. */
+/* Read or write @runs by the chosen submission; returns when all are done. */
+static void submit_runs(int write, struct run *runs, int nr)
+{
+	if (!strcmp(opt.submit, "aio"))
+		runs_aio(write, runs, nr);
+	else if (!strcmp(opt.submit, "io_uring"))
+		runs_uring(write, runs, nr);
+	else
+		runs_threads(write, runs, nr);
+}
+
+/* Read @n frames @fr from consecutive slots from @slot: one request. */
+static void disk_read(uint32_t slot, const uint32_t *fr, int n)
+{
+	struct iovec iov[READAHEAD];
+	struct run r = { slot, iov, n };
+	int i;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = ram + fr[i] * PAGE;
+		iov[i].iov_len = PAGE;
+	}
+	submit_runs(0, &r, 1);
+}
+
+/* Group @n frames at sorted @slot into runs of consecutive slots. */
+static int build_runs(const uint32_t *slot, const uint32_t *fr, int n,
+		      struct iovec *iov, struct run *runs)
+{
+	int i, nr = 0;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = ram + fr[i] * PAGE;
+		iov[i].iov_len = PAGE;
+		if (i && slot[i] == slot[i - 1] + 1) {
+			runs[nr - 1].n++;
+			continue;
+		}
+		runs[nr++] = (struct run){ slot[i], &iov[i], 1 };
+	}
+	return nr;
+}
+
+/* Write @n frames to their sorted @slot, all submitted at once. */
 static void write_batch(const uint32_t *slot, const uint32_t *fr, int n)
 {
 	struct iovec iov[BATCH];
 	struct run runs[BATCH];
-	int i, nr = build_runs(slot, fr, n, iov, runs);
 
-	if (!strcmp(opt.submit, "aio")) {
-		write_runs_aio(runs, nr);
-	} else if (!strcmp(opt.submit, "io_uring")) {
-		write_runs_uring(runs, nr);
-	} else {
-		for (i = 0; i < nr; i++)
-			disk_iov(1, runs[i].slot, runs[i].iov, runs[i].n);
-	}
+	submit_runs(1, runs, build_runs(slot, fr, n, iov, runs));
 }
 
 /* ---- swap slots ---- */
@@ -442,6 +539,20 @@ static int cmp_slot(const void *a, const void *b)
 	return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
+/*
+ * Whether the host has swapped guest RAM frame @f out (/proc/self/pagemap
+ * bit 62), as it is about to be written: a page-out that double-pages.
+ */
+static int host_swapped(uint32_t f)
+{
+	uint64_t e;
+	off_t at = (off_t)((uintptr_t)(ram + f * PAGE) / PAGE) * sizeof(e);
+
+	if (pagemap_fd < 0 || pread(pagemap_fd, &e, sizeof(e), at) != sizeof(e))
+		return 0;
+	return (e >> 62) & 1;
+}
+
 /* Page out up to a batch of inactive frames, as kswapd would. */
 static void reclaim(void)
 {
@@ -480,6 +591,8 @@ static void reclaim(void)
 	for (i = 0; i < n; i++) {
 		slots[i] = pick[i][0];
 		frs[i] = pick[i][1];
+		slot_hs[slots[i]] = host_swapped(frs[i]);
+		hs_page_outs += slot_hs[slots[i]];
 	}
 	if (n)
 		write_batch(slots, frs, n);
@@ -551,6 +664,95 @@ static void access_page(uint32_t p, int write)
 		pages[p].version++;
 		stamp_write(p);
 		pages[p].dirty = 1;
+	}
+}
+
+/* Write the @n boot pages in @buf to consecutive slots from @slot. */
+static void boot_write(uint8_t *buf, uint32_t slot, int n)
+{
+	struct iovec iov[BATCH];
+	struct run r = { slot, iov, n };
+	int i;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = buf + i * PAGE;
+		iov[i].iov_len = PAGE;
+	}
+	submit_runs(1, &r, 1);
+}
+
+/*
+ * Boot: the guest has touched its whole working set once.  The first pages
+ * fill guest RAM; those that do not fit start out paged out, as after a
+ * while of running: stamped in a buffer outside guest RAM and written to
+ * their slots in batches, so that the boot itself double-pages nothing
+ * (the host has swapped nothing the guest pages out yet) and costs little
+ * on a slow drive.  The timed part starts from there.
+ */
+static void boot(void)
+{
+	uint8_t *buf = bounce;
+	uint32_t p, s, first = 0;
+	int n = 0;
+
+	for (p = 0; p < nr_pages && p < nr_frames; p++)
+		access_page(p, 1);
+	for (; p < nr_pages; p++) {
+		s = slot_alloc(p);
+		if (n && (n == BATCH || s != first + n)) {
+			boot_write(buf, first, n);
+			n = 0;
+		}
+		if (!n)
+			first = s;
+		pages[p].slot = s;
+		stamp_make((uint64_t *)(buf + n++ * PAGE), p, 0);
+	}
+	if (n)
+		boot_write(buf, first, n);
+}
+
+/* Paged-out page @p holds, in its slot, what was last written to it. */
+static void check_slot(uint32_t p)
+{
+	uint64_t *buf = (uint64_t *)bounce;
+	struct iovec iov = { buf, PAGE };
+	struct run r = { pages[p].slot, &iov, 1 };
+
+	submit_runs(0, &r, 1);
+	stamp_check_at(p, buf, "at the end, in its slot");
+}
+
+/*
+ * Shutdown: every page must still be what the guest last wrote
+ * (--check-pages N: N pages drawn at random), a resident one in guest RAM,
+ * a paged-out one read from its slot into a buffer outside guest RAM (in
+ * slot order when all are checked), so that the check pages nothing out.
+ */
+static void final_check(void)
+{
+	uint32_t p, s, left = nr_pages, want = opt.check_pages;
+
+	if (!want) {
+		for (p = 0; p < nr_pages; p++)
+			if (pages[p].frame != NONE)
+				stamp_check(p, "at the end");
+		for (s = 0; s < nr_slots; s++) {
+			p = slot_owner[s];
+			if (p != NONE && pages[p].frame == NONE)
+				check_slot(p);
+		}
+		return;
+	}
+	/* Each page is taken with the odds still needed: N of them. */
+	for (p = 0; p < nr_pages && want; p++, left--) {
+		if ((uint32_t)rand() % left >= want)
+			continue;
+		want--;
+		if (pages[p].frame != NONE)
+			stamp_check(p, "at the end");
+		else
+			check_slot(p);
 	}
 }
 
@@ -687,21 +889,32 @@ static int print_usage(void)
 {
 	fprintf(stderr,
 		"usage: vmsim --dev PATH [--ram MIB] [--ws MIB] [--disk MIB]\n"
-		"             [--seconds N] [--hot-pct P] [--hot-prob P] [--write-pct P]\n"
+		"             [--seconds N] [--accesses N]\n"
+		"             [--hot-pct P] [--hot-prob P] [--write-pct P]\n"
 		"             [--submit pwritev|aio|io_uring] [--seed N]\n"
-		"             [--data-dev NAME] [--store-dev NAME] [--disk-id N]\n");
+		"             [--data-dev NAME] [--store-dev NAME] [--disk-id N]\n"
+		"             [--region-mib N] [--check-pages N]\n");
 	return 2;
+}
+
+/* A decimal number, the whole of @s. */
+static int parse_u64(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-')
+		return -1;
+	return 0;
 }
 
 /* A decimal number below 2^32, the whole of @s. */
 static int parse_u32(const char *s, unsigned int *v)
 {
 	unsigned long long n;
-	char *end;
 
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno || end == s || *end || *s == '-' || n > UINT32_MAX)
+	if (parse_u64(s, &n) || n > UINT32_MAX)
 		return -1;
 	*v = n;
 	return 0;
@@ -716,7 +929,8 @@ static int parse(int argc, char **argv)
 		{ "hot-prob", 1, NULL, 'H' }, { "write-pct", 1, NULL, 'W' },
 		{ "submit", 1, NULL, 'S' }, { "seed", 1, NULL, 'z' },
 		{ "data-dev", 1, NULL, 'a' }, { "store-dev", 1, NULL, 'b' },
-		{ "disk-id", 1, NULL, 'i' },
+		{ "disk-id", 1, NULL, 'i' }, { "accesses", 1, NULL, 'n' },
+		{ "region-mib", 1, NULL, 'g' }, { "check-pages", 1, NULL, 'c' },
 		{}
 	};
 	int c;
@@ -763,6 +977,17 @@ static int parse(int argc, char **argv)
 			if (parse_u32(optarg, &opt.disk_id))
 				return -1;
 			break;
+		case 'n':
+			if (parse_u64(optarg, &opt.accesses))
+				return -1;
+			break;
+		case 'g':
+			opt.region_mib = atol(optarg);
+			break;
+		case 'c':
+			if (parse_u32(optarg, &opt.check_pages))
+				return -1;
+			break;
 		default:
 			return -1;
 		}
@@ -770,6 +995,7 @@ static int parse(int argc, char **argv)
 	if (optind != argc || !opt.dev || opt.ram_mib < 1 || opt.seconds < 1 ||
 	    opt.hot_pct < 1 || opt.hot_pct > 100 || opt.hot_prob < 0 ||
 	    opt.hot_prob > 100 || opt.write_pct < 0 || opt.write_pct > 100 ||
+	    opt.region_mib < 0 ||
 	    (strcmp(opt.submit, "pwritev") && strcmp(opt.submit, "aio") &&
 	     strcmp(opt.submit, "io_uring")))
 		return -1;
@@ -809,6 +1035,13 @@ static void setup(void)
 	pages = alloc_or_die(nr_pages, sizeof(*pages));
 	frames = alloc_or_die(nr_frames, sizeof(*frames));
 	slot_owner = alloc_or_die(nr_slots, sizeof(*slot_owner));
+	slot_hs = alloc_or_die(nr_slots, sizeof(*slot_hs));
+	bounce = aligned_alloc(PAGE, BATCH * PAGE);
+	if (!bounce) {
+		fprintf(stderr, "vmsim: out of memory\n");
+		exit(1);
+	}
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
 	free_stack = alloc_or_die(nr_frames, sizeof(*free_stack));
 	for (i = 0; i < nr_pages; i++)
 		pages[i] = (struct gpage){ NONE, NONE, 0, 0 };
@@ -830,6 +1063,8 @@ static void setup(void)
 	}
 	if (!strcmp(opt.submit, "io_uring"))
 		uring_setup();
+	if (!strcmp(opt.submit, "pwritev"))
+		tp_setup();
 	if (!strcmp(opt.submit, "aio") && syscall(SYS_io_setup, BATCH, &aio_ctx)) {
 		fprintf(stderr, "vmsim: io_setup: %s\n", strerror(errno));
 		exit(1);
@@ -925,6 +1160,11 @@ static void report(double secs, const unsigned long long *host0,
 	json_num("seconds", secs);
 	json_u64("accesses", accesses);
 	json_num("throughput", accesses / secs);
+	json_u64("target_accesses", opt.accesses);
+	if (opt.accesses && accesses >= opt.accesses)
+		json_num("time_to_n", secs);
+	else
+		json_null("time_to_n");
 	json_open("probe_ms");
 	json_u64("samples", probe_n);
 	json_num("p50", pct(0.5));
@@ -947,8 +1187,37 @@ static void report(double secs, const unsigned long long *host0,
 	json_u64("store_written", (sw - disk0[3]) * 512);
 	json_close();
 	report_target(target0, target_ok ? &target : NULL);
+	json_u64("host_swapped_page_outs", hs_page_outs);
 	json_u64("disk_id", opt.disk_id);
 	json_u64("salt", salt);
+}
+
+/*
+ * The end of the output, after the shutdown check: its stamps and errors
+ * count too; and the --region-mib window of the swap area holding the most
+ * live slots last written from a host-swapped frame (the disk most likely
+ * remapped them): where a sequential read finds remaps.
+ */
+static void report_end(void)
+{
+	uint32_t win = opt.region_mib * (1 << 20) / PAGE, best = 0, s, w;
+	uint32_t best_n = 0, n;
+
+	for (w = 0; win && w + win <= nr_slots; w += win) {
+		for (n = 0, s = w; s < w + win; s++)
+			n += slot_owner[s] != NONE && slot_hs[s];
+		if (n > best_n) {
+			best_n = n;
+			best = w;
+		}
+	}
+	json_num("boot_seconds", boot_secs);
+	json_num("check_seconds", check_secs);
+	json_open("remap_region");
+	json_u64("offset_mib", (unsigned long long)best * PAGE >> 20);
+	json_u64("mib", opt.region_mib);
+	json_u64("host_swapped_slots", best_n);
+	json_close();
 	json_u64("bad_stamps", bad_stamps);
 	json_u64("io_errors", io_errors);
 	json_close();
@@ -962,7 +1231,6 @@ int main(int argc, char **argv)
 	int target_ok;
 	pthread_t tid;
 	double t0, secs;
-	uint32_t p;
 
 	if (parse(argc, argv))
 		return print_usage();
@@ -973,13 +1241,14 @@ int main(int argc, char **argv)
 	srand(opt.seed);
 	setup();
 
-	/* Boot: the guest touches its whole working set once. */
-	for (p = 0; p < nr_pages; p++)
-		access_page(p, 1);
+	t0 = now();
+	boot();
+	boot_secs = now() - t0;
 	/* Every count in the output is over the run, as the host's are. */
 	page_outs = 0;
 	page_ins = 0;
 	writes_skipped = 0;
+	hs_page_outs = 0;
 
 	target_ok = !read_target(opt.dev, &target0);
 	host0[0] = read_vmstat("pswpin");
@@ -988,19 +1257,24 @@ int main(int argc, char **argv)
 	read_diskstats(opt.store_dev, &disk0[2], &disk0[3]);
 	pthread_create(&tid, NULL, probe, NULL);
 	t0 = now();
-	while ((secs = now() - t0) < opt.seconds) {
+	while ((secs = now() - t0) < opt.seconds &&
+	       (!opt.accesses || accesses < opt.accesses)) {
 		pthread_mutex_lock(&guest_lock);
-		for (int i = 0; i < 64; i++, accesses++)
+		for (int i = 0; i < 64 && (!opt.accesses ||
+					   accesses < opt.accesses);
+		     i++, accesses++)
 			access_page(pick_page(), rand() % 100 < opt.write_pct);
 		pthread_mutex_unlock(&guest_lock);
 	}
+	secs = now() - t0;
 	__atomic_store_n(&running, 0, __ATOMIC_RELAXED);
 	pthread_join(tid, NULL);
 	report(secs, host0, disk0, target_ok ? &target0 : NULL);
 
-	/* Shutdown: every page must still be what the guest last wrote. */
-	for (p = 0; p < nr_pages; p++)
-		access_page(p, 0);
+	t0 = now();
+	final_check();
+	check_secs = now() - t0;
+	report_end();
 	if (bad_stamps || io_errors)
 		fprintf(stderr, "vmsim: %llu bad stamps, %llu I/O errors\n",
 			(unsigned long long)bad_stamps,
