@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install what the build, the tests and the benchmark need, from Debian's
 # archive only.  Quick when everything is already there.
+#
+#   tools/deps.sh [PACKAGE...]   those packages instead (tools/vm/deps.sh)
 set -euo pipefail
 
 pkgs=(build-essential flex bison bc libelf-dev libssl-dev dwarves ccache
       sparse python3 python3-matplotlib dmsetup fio util-linux kmod
       linux-source-6.12)
+[ $# -eq 0 ] || pkgs=("$@")
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -7,17 +7,4 @@
 # its cache.  Quick when everything is already there.
 set -euo pipefail
 
-pkgs=(qemu-system-x86 busybox-static gcc libc6-dev)
-
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-		missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "deps: installing ${missing[*]}" >&2
-sudo=
-[ "$(id -u)" -eq 0 ] || sudo=sudo
-$sudo apt-get update -q >&2
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+exec "$(dirname "$0")/../deps.sh" qemu-system-x86 busybox-static gcc libc6-dev
