@@ -19,7 +19,8 @@
         lines: how many cold pages the host had swapped out, how many of
         those the guest later paged out, and (with the guest's "dpwork:
         map hot pfn ..." line) how many hot pages sit in the frames of
-        cold pages the guest paged out: frames it reused.
+        cold pages the guest paged out (frames it reused), and how many
+        of those frames the host had swapped out.
 """
 
 import sys
@@ -109,9 +110,17 @@ def join(console, hostmap):
         # a frame whose page-out was reconciled was host-swapped, so the
         # guest's first write to it (zeroing) swapped it back in.
         freed = set(pfns[p] for p in swapped if p < len(pfns))
+        # Of those, the frames the host had swapped out at the end of the
+        # cold fill: there, a reconciled page-out left the frame
+        # host-swapped, and its reuse is a host swap-in (unless the frame
+        # was reported free and discarded first).
+        freed_swapped = set(pfns[p] for p in swapped
+                            if p < len(pfns) and host_state(p) == "s")
         print("map_hot_pages %d" % len(hot))
         print("map_hot_in_paged_out_frames %d"
               % sum(1 for p in hot if p in freed))
+        print("map_hot_in_host_swapped_paged_out_frames %d"
+              % sum(1 for p in hot if p in freed_swapped))
     return 0
 
 

@@ -29,6 +29,7 @@ ROWS = [
     ("cold_guest_pswpout", "cold fill: guest page-outs"),
     ("cold_host_pswpin", "cold fill: host swap-ins"),
     ("cold_host_pswpout", "cold fill: host swap-outs"),
+    ("reclaim_guest_pswpout", "guest reclaim: guest page-outs"),
     ("hot_guest_pswpout", "hot phase: guest page-outs"),
     ("hot_guest_pswpin", "hot phase: guest page-ins"),
     ("hot_disk_reconciled", "hot phase: reconciled"),
@@ -63,6 +64,8 @@ ROWS = [
     ("map_host_swapped_by_tenth", "map: host-swapped, by tenth"),
     ("map_paged_out_by_tenth", "map: guest paged out, by tenth"),
     ("map_hot_in_paged_out_frames", "map: hot pages in paged-out frames"),
+    ("map_hot_in_host_swapped_paged_out_frames",
+     "map: of them frames host-swapped"),
 ]
 
 
