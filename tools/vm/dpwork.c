@@ -32,6 +32,11 @@
  * DPWORK_PAUSE seconds (environment; the guest's init sets 2), so that
  * the host can read its own counters between phases; then
  *   dpwork: stamps ok      or      dpwork: stamps BAD <pages>
+ * DPWORK_RECLAIM=MIB: between the cold and the hot phase, the guest
+ * reclaims MIB of its memory proactively (cgroup2's memory.reclaim at
+ * /sys/fs/cgroup, as a guest agent that offloads idle memory would), then
+ * idles DPWORK_PAUSE seconds again; it prints
+ *   dpwork: reclaim mib <n> ms <elapsed> pswpout <n> pswpin <n> [failed]
  * Exits 0 when every stamp held, 1 when one did not, 2 on bad arguments.
  * DPWORK_FLIP=N (a self-test) flips a bit of cold page N after the fill.
  */
@@ -200,6 +205,28 @@ static uint64_t *area_map(size_t pages)
 	return m;
 }
 
+/*
+ * Proactive reclaim of @mib MiB of the guest's memory (DPWORK_RECLAIM): the
+ * guest pages idle memory out before anything needs the room, so that the
+ * frames it frees stay free (and can be reported) until the hot phase.
+ */
+static void reclaim(unsigned long mib)
+{
+	uint64_t t0 = now_ns();
+	FILE *f = fopen("/sys/fs/cgroup/memory.reclaim", "w");
+	int ok = f && fprintf(f, "%luM", mib) > 0;
+
+	if (f && fclose(f))
+		ok = 0;
+	printf("dpwork: reclaim mib %lu ms %llu pswpout %llu pswpin %llu%s\n",
+	       mib, (unsigned long long)((now_ns() - t0) / 1000000),
+	       guest_vmstat("pswpout"), guest_vmstat("pswpin"),
+	       ok ? "" : " failed");
+	fflush(stdout);
+	if (getenv("DPWORK_PAUSE"))
+		sleep((unsigned int)strtoul(getenv("DPWORK_PAUSE"), NULL, 10));
+}
+
 static long arg(const char *s, long min)
 {
 	char *end;
@@ -244,6 +271,8 @@ int main(int argc, char **argv)
 	maps = getenv("DPWORK_MAPS") && !strcmp(getenv("DPWORK_MAPS"), "1");
 	if (maps)
 		print_map("cold", cold, cold_pages, 0);
+	if (getenv("DPWORK_RECLAIM"))
+		reclaim(strtoul(getenv("DPWORK_RECLAIM"), NULL, 10));
 	phase_begin(&ph, "hot");
 	for (i = 0; i <= passes; i++)
 		for (p = 0; p < hot_pages; p++)

@@ -9,6 +9,12 @@
 # NAME=VALUE words it does not know, as environment):
 #   dp_cold, dp_hot, dp_passes, dp_hot_end   dpwork's arguments
 #   dp_maps=1   dpwork prints the cold area's frames and swapped pages
+#   dp_fpr=N    free page reporting order (the balloon's driver sets its
+#               own when it registers, so it is written after the insmod)
+#   dp_reclaim=MIB  dpwork reclaims MIB of guest memory proactively
+#               between its cold and hot phases (DPWORK_RECLAIM)
+#   dp_wsf=N    vm.watermark_scale_factor (kswapd keeps N/10000 of RAM
+#               free: frames that stay free long enough to be reported)
 # "vm: start" and "vm: end" frame the workload, each followed by 2 s of
 # idleness, so that the host side can take its counters there.
 /bin/busybox --install -s /bin
@@ -16,6 +22,7 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
 
 say() { echo "vm: $*"; }
 
@@ -31,6 +38,21 @@ if [ ! -b /dev/vda ]; then
 	poweroff -f
 fi
 
+if [ -n "${dp_wsf:-}" ]; then
+	echo "$dp_wsf" > /proc/sys/vm/watermark_scale_factor ||
+		say "watermark_scale_factor $dp_wsf refused"
+fi
+fpr=/sys/module/page_reporting/parameters/page_reporting_order
+if [ -n "${dp_fpr:-}" ]; then
+	echo "$dp_fpr" > $fpr || say "page_reporting_order $dp_fpr refused"
+fi
+# The order means nothing without a balloon to report to.
+if ls /sys/bus/virtio/drivers/virtio_balloon 2> /dev/null | grep -q virtio; then
+	say "free page reporting order $(cat $fpr)"
+else
+	say "free page reporting off (no balloon)"
+fi
+say "watermark_scale_factor $(cat /proc/sys/vm/watermark_scale_factor)"
 say "disk $(cat /sys/block/vda/size) sectors"
 mkswap /dev/vda > /dev/null && swapon /dev/vda || say "swapon failed"
 say "meminfo $(awk '/^(MemTotal|MemFree|MemAvailable):/ { printf "%s %s ", $1, $2 }' /proc/meminfo)"
@@ -41,6 +63,7 @@ say start
 sleep 2
 # Straight to the console: a reader between them (a pipe to sed) can be
 # paged out by the guest and print a phase's line only phases later.
+[ -z "${dp_reclaim:-}" ] || export DPWORK_RECLAIM="$dp_reclaim"
 DPWORK_PAUSE=2 DPWORK_MAPS=${dp_maps:-0} /dpwork "${dp_cold:-40}" "${dp_hot:-40}" "${dp_passes:-1}" "${dp_hot_end:-free}" \
 	> /dev/console 2>&1
 say "end, dpwork status $?"

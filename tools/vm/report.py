@@ -17,6 +17,7 @@ ROWS = [
     ("guest_pswpin", "guest page-ins (pages)"),
     ("host_pswpout", "host swap-outs (pages)"),
     ("host_pswpin", "host swap-ins (pages)"),
+    ("backend_invalidated", "host swap slots freed (pages)"),
     ("data_read_bytes", "data device read, bytes"),
     ("data_written_bytes", "data device written, bytes"),
     ("store_read_bytes", "store read, bytes"),

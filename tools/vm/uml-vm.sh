@@ -21,6 +21,12 @@
 #   vm_maps     1: which cold pages the host had swapped out at the end of
 #               the cold fill, and which of them the guest paged out
 #               (tools/vm/pagemap.py; the guest prints its maps)
+#   vm_fpr      free page reporting: a virtio-balloon with
+#               free-page-reporting=on and the guest's reporting order
+#               (page_reporting_order, set by its init); empty: no balloon
+#   vm_wsf      the guest's vm.watermark_scale_factor (empty: its default)
+#   vm_greclaim MiB the guest reclaims proactively between its cold and
+#               hot phases (0: none)
 #   dp_cold, dp_hot, dp_passes, dp_hot_end   the workload (tools/vm/dpwork.c)
 # Prints TAP points for what must hold, "# " lines for what was
 # measured, and writes the measures, "key value" lines, to
@@ -64,12 +70,17 @@ else
 	check_eq "vm0 reconciles" "$(status_field vm0 12)" reconciling
 fi
 
+append="console=ttyS0 loglevel=5 panic=-1 transparent_hugepage=never"
+append+=" dp_cold=$dp_cold dp_hot=$dp_hot dp_passes=$dp_passes dp_hot_end=$dp_hot_end dp_maps=${vm_maps:-0}"
+[ -z "${vm_fpr:-}" ] || append+=" dp_fpr=$vm_fpr"
+[ -z "${vm_wsf:-}" ] || append+=" dp_wsf=$vm_wsf"
+[ "${vm_greclaim:-0}" = 0 ] || append+=" dp_reclaim=$vm_greclaim"
 qemu=(qemu-system-x86_64 -accel tcg,thread=single,tb-size=32
 	-m "$vm_ram" -smp 1 -nodefaults -no-user-config -display none
 	-no-reboot -monitor none -serial "file:$console"
-	-kernel "$vm_guest/vmlinuz" -initrd "$vm_guest/initrd.img"
-	-append "console=ttyS0 loglevel=5 panic=-1 transparent_hugepage=never dp_cold=$dp_cold dp_hot=$dp_hot dp_passes=$dp_passes dp_hot_end=$dp_hot_end dp_maps=${vm_maps:-0}"
+	-kernel "$vm_guest/vmlinuz" -initrd "$vm_guest/initrd.img" -append "$append"
 	-drive "file=/dev/mapper/vm0,format=raw,if=virtio,cache=none,aio=$vm_aio")
+[ -z "${vm_fpr:-}" ] || qemu+=(-device virtio-balloon-pci,free-page-reporting=on)
 echo "# ${qemu[*]}" >> "$LOG"
 
 # The disk's status fields, in order (Documentation/dm-tesseract.rst).
@@ -87,7 +98,7 @@ counters() {
 	     $3 == "ubda" { print "data_read_bytes", $6 * 512; print "data_written_bytes", $10 * 512 }
 	     $3 == "ubdc" { print "store_read_bytes", $6 * 512; print "store_written_bytes", $10 * 512 }' \
 		/proc/vmstat /proc/diskstats
-	for f in stored loaded; do
+	for f in stored loaded invalidated; do
 		read -r v < "$TESS_SYS/backend/$f"
 		echo "backend_$f $v"
 	done
@@ -203,7 +214,7 @@ for k in host_pswpin host_pswpout; do
 	measure "run_$k" "$(awk -v k="$k" 'FNR == 1 { n++ } $1 == k { v[n] = $2 } END { print v[2] - v[1] }' \
 		"$tess_out/before.txt" "$tess_out/after.txt")"
 done
-for k in host_pswpin host_pswpout backend_stored backend_loaded \
+for k in host_pswpin host_pswpout backend_stored backend_loaded backend_invalidated \
 	 data_read_bytes data_written_bytes store_read_bytes store_written_bytes; do
 	measure "$k" "$(delta "$k")"
 done
@@ -224,6 +235,15 @@ for ph in cold hot back; do
 	done
 	prev=$ph
 done
+# The guest's proactive reclaim between cold and hot (VM_GUEST_RECLAIM):
+# its page-outs are counted in the hot phase's too.
+if [ "${vm_greclaim:-0}" != 0 ]; then
+	measure reclaim_ms "$(phase_value reclaim ms)"
+	measure reclaim_guest_pswpout \
+		"$(( $(phase_value reclaim pswpout) - $(phase_value cold pswpout) ))"
+	check "the guest's proactive reclaim ran" \
+		grep -q '^dpwork: reclaim mib [0-9]* ms [0-9]* pswpout [0-9]* pswpin [0-9]*.$' "$console"
+fi
 # The disk's counters over the workload (state and remapped: at its end).
 for f in "${disk_fields[@]}"; do
 	case $f in
@@ -245,6 +265,16 @@ sed -n 's/^vm: //p; /^dpwork: map /d; /^dpwork: /p' "$console" | tr -d '\r' | se
 
 if [ "$vm_mode" = baseline ]; then
 	check_eq "baseline: nothing reconciled" "$(status_field vm0 8)" 0
+else
+	# The workload makes the guest page host-swapped memory out: the hook
+	# must have been offered such pages, and reconciled nearly all of
+	# them (it may decline a few for a reason its counters name).
+	offered=$(( $(delta disk_offered_ptes) + $(delta disk_offered_swapcache) ))
+	taken=$(( $(delta disk_taken_ptes) + $(delta disk_taken_swapcache) ))
+	check "tesseract: the hook was offered host-swapped guest page-outs" \
+		test "$offered" -gt 0
+	check "tesseract: it reconciled at least 90% of them ($taken of $offered)" \
+		test "$((taken * 10))" -ge "$((offered * 9))"
 fi
 check "remove vm0" dmsetup remove vm0
 check "swapoff" swapoff /dev/ubdb
