@@ -20,7 +20,7 @@ help:
 	@echo "make kunit       KUnit suites, in UML"
 	@echo "make check       integration tests, in UML"
 	@echo "make lint        checkpatch --strict and sparse, as tests"
-	@echo "make test        lint + kunit + check, one TAP report"
+	@echo "make test        lint + kunit + check + a short real guest, one TAP report"
 	@echo "make test-debug  kunit + check on the debug kernel (KASAN, kmemleak, ...)"
 	@echo "make bench       the main job: benchmark, baseline vs Tesseract"
 	@echo "make check-vm    a real QEMU/TCG guest on a tesseract disk, baseline vs Tesseract"
