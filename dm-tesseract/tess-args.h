@@ -14,6 +14,15 @@
 
 #include "tess-relocate.h"
 
+/*
+ * Read @arg as a number: decimal digits only, no sign, no spaces, at most
+ * @max.  Returns 0 with *@v set, or -EINVAL (NULL, empty, other
+ * characters, overflow, over @max).  For table arguments, messages and
+ * module parameters (strip a sysfs write's newline first).  Pure: any
+ * context.
+ */
+int tess_read_u64(const char *arg, u64 max, u64 *v);
+
 /* Optional disk table features: `<#feature args> <feature arg>*`. */
 struct tess_features {
 	bool discard_passdown;	/* pass discards to the data device */

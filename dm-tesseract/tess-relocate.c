@@ -10,6 +10,7 @@
 
 #include "dm-bio-prison-v2.h"
 #include "tess-alloc.h"
+#include "tess-args.h"
 #include "tess-disk.h"
 #include "tess-metadata.h"
 #include "tess-pool.h"
@@ -91,18 +92,14 @@ module_param_cb(relocate, &tess_reloc_mode_ops, NULL, 0644);
 MODULE_PARM_DESC(relocate,
 		 "Default relocation mode of a pool: off, home, regroup or auto (default off)");
 
-/*
- * An unsigned parameter in [@min, @max]: kstrtou64() alone takes a sign
- * and leading spaces, so the digits are checked first.
- */
+/* An unsigned parameter in [@min, @max], read as a table's number is. */
 static int tess_reloc_read(const char *val, u64 min, u64 max, u64 *v)
 {
 	char buf[24];
 
 	strscpy(buf, val, sizeof(buf));
-	strim(buf);
-	if (!*buf || buf[strspn(buf, "0123456789")] || kstrtou64(buf, 10, v) ||
-	    *v < min || *v > max)
+	strim(buf);	/* a write's newline; a leading space stays, an error */
+	if (tess_read_u64(buf, max, v) || *v < min)
 		return -EINVAL;
 	return 0;
 }
