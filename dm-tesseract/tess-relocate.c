@@ -432,24 +432,22 @@ static unsigned int tess_reloc_apply(struct tess_reloc_step *s)
 	unsigned long flags;
 	u64 cur;
 
+	/* One hold of the disk's lock for the whole step. */
 	spin_lock_irqsave(&pd->lock, flags);
 	for (i = 0; i < s->nr; i++) {
-		if (!tess_remap_get(&pd->map, s->disk[i], &cur) ||
-		    cur != s->from[i]) {
-			if (!home)
-				tess_alloc_put(a, s->to[i]);
+		if (home) {
+			n += __tess_remap_drop_if(pd, a, s->disk[i], s->from[i],
+						  false);
 			continue;
 		}
-		if (home) {
-			tess_remap_drop(&pd->map, s->disk[i], &cur);
-			atomic64_dec(&pd->remapped);
-		} else if (tess_remap_set(&pd->map, s->disk[i], s->to[i],
-					  GFP_NOWAIT | __GFP_NOWARN, &cur,
-					  &had)) {
+		if (!tess_remap_get(&pd->map, s->disk[i], &cur) ||
+		    cur != s->from[i] ||
+		    tess_remap_set(&pd->map, s->disk[i], s->to[i],
+				   GFP_NOWAIT | __GFP_NOWARN, &cur, &had)) {
 			tess_alloc_put(a, s->to[i]);
 			continue;
 		}
-		/* The metadata names it until the commit that drops it. */
+		/* The metadata names the old block until the switch commits. */
 		tess_alloc_put_after_commit(a, cur);
 		n++;
 	}
