@@ -50,7 +50,8 @@ static bool tess_rc_drop(struct tess_reconcile *rc, u64 disk, u64 store,
 	bool dropped;
 
 	spin_lock_irqsave(&pd->lock, flags);
-	dropped = __tess_remap_drop_if(pd, tess_rc_alloc(rc), disk, store, any);
+	dropped = __tess_pool_disk_drop_remap(pd, tess_rc_alloc(rc), disk, store,
+					      any);
 	spin_unlock_irqrestore(&pd->lock, flags);
 	if (dropped)
 		tess_pool_changed(rc->pool);

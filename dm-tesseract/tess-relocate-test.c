@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests for relocation planning: which extents a step takes, and
- * the rate limit's wait.
+ * the rate limit's wait; and the pool disk's compare-and-drop that a
+ * step's home moves apply.
  */
 #include <kunit/test.h>
 #include <linux/slab.h>
 
+#include "tess-alloc.h"
 #include "tess-pool.h"
 #include "tess-relocate.h"
 
@@ -109,11 +111,71 @@ static void tess_reloc_parse_mode_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tess_reloc_parse_mode(NULL), -EINVAL);
 }
 
+static bool drop_if(struct tess_pool_disk *pd, struct tess_alloc *a, u64 disk,
+		    u64 store, bool any)
+{
+	unsigned long flags;
+	bool dropped;
+
+	spin_lock_irqsave(&pd->lock, flags);
+	dropped = __tess_pool_disk_drop_remap(pd, a, disk, store, any);
+	spin_unlock_irqrestore(&pd->lock, flags);
+	return dropped;
+}
+
+/*
+ * A pool disk's compare-and-drop: only a live remap of the given store
+ * block (or any, with @any) goes, counted off, its block put after commit.
+ */
+static void tess_pool_disk_drop_remap_test(struct kunit *test)
+{
+	struct tess_pool_disk *pd = kunit_kzalloc(test, sizeof(*pd),
+						  GFP_KERNEL);
+	struct tess_alloc *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	u64 blocks[2], s;
+
+	KUNIT_ASSERT_NOT_NULL(test, pd);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_EQ(test, tess_alloc_init(a, 0, 8), 0);
+	KUNIT_ASSERT_EQ(test, tess_alloc_get(a, 2, blocks), 2U);
+	spin_lock_init(&pd->lock);
+	tess_remap_init(&pd->map);
+	KUNIT_ASSERT_EQ(test, tess_remap_load(&pd->map, 5, blocks[0],
+					      GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, tess_remap_load(&pd->map, 6, blocks[1],
+					      GFP_KERNEL), 0);
+	atomic64_set(&pd->remapped, 2);
+
+	/* Another store block: a newer remap, left alone. */
+	KUNIT_EXPECT_FALSE(test, drop_if(pd, a, 5, blocks[1], false));
+	KUNIT_EXPECT_TRUE(test, tess_remap_get(&pd->map, 5, &s));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&pd->remapped), 2LL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 0ULL);
+
+	KUNIT_EXPECT_TRUE(test, drop_if(pd, a, 5, blocks[0], false));
+	KUNIT_EXPECT_FALSE(test, tess_remap_get(&pd->map, 5, &s));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&pd->remapped), 1LL);
+	/* Put after commit: still referenced until then. */
+	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 1ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, blocks[0]), 1U);
+	/* A tombstone, and a block never remapped, are not dropped. */
+	KUNIT_EXPECT_FALSE(test, drop_if(pd, a, 5, blocks[0], false));
+	KUNIT_EXPECT_FALSE(test, drop_if(pd, a, 7, 0, true));
+
+	KUNIT_EXPECT_TRUE(test, drop_if(pd, a, 6, blocks[0], true));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&pd->remapped), 0LL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 2ULL);
+	KUNIT_EXPECT_EQ(test, tess_remap_drops(&pd->map), 2UL);
+	tess_remap_destroy(&pd->map);
+	tess_alloc_destroy(a);
+}
+
 static struct kunit_case tess_reloc_cases[] = {
 	KUNIT_CASE(tess_reloc_scattered_test),
 	KUNIT_CASE(tess_reloc_find_test),
 	KUNIT_CASE(tess_reloc_delay_test),
 	KUNIT_CASE(tess_reloc_parse_mode_test),
+	KUNIT_CASE(tess_pool_disk_drop_remap_test),
 	{}
 };
 

@@ -436,8 +436,8 @@ static unsigned int tess_reloc_apply(struct tess_reloc_step *s)
 	spin_lock_irqsave(&pd->lock, flags);
 	for (i = 0; i < s->nr; i++) {
 		if (home) {
-			n += __tess_remap_drop_if(pd, a, s->disk[i], s->from[i],
-						  false);
+			n += __tess_pool_disk_drop_remap(pd, a, s->disk[i],
+							 s->from[i], false);
 			continue;
 		}
 		if (!tess_remap_get(&pd->map, s->disk[i], &cur) ||

@@ -4,8 +4,6 @@
  */
 #include <kunit/test.h>
 
-#include "tess-alloc.h"
-#include "tess-pool.h"
 #include "tess-remap.h"
 
 static void tess_remap_map_test(struct kunit *test)
@@ -127,65 +125,6 @@ static void tess_remap_tombstone_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, tess_remap_next(&rm, &b, ULONG_MAX, &s));
 	KUNIT_EXPECT_EQ(test, b, 3ULL);
 	tess_remap_destroy(&rm);
-}
-
-static bool drop_if(struct tess_pool_disk *pd, struct tess_alloc *a, u64 disk,
-		    u64 store, bool any)
-{
-	unsigned long flags;
-	bool dropped;
-
-	spin_lock_irqsave(&pd->lock, flags);
-	dropped = __tess_remap_drop_if(pd, a, disk, store, any);
-	spin_unlock_irqrestore(&pd->lock, flags);
-	return dropped;
-}
-
-/*
- * A pool disk's compare-and-drop: only a live remap of the given store
- * block (or any, with @any) goes, counted off, its block put after commit.
- */
-static void tess_remap_drop_if_test(struct kunit *test)
-{
-	struct tess_pool_disk *pd = kunit_kzalloc(test, sizeof(*pd),
-						  GFP_KERNEL);
-	struct tess_alloc *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
-	u64 blocks[2], s;
-
-	KUNIT_ASSERT_NOT_NULL(test, pd);
-	KUNIT_ASSERT_NOT_NULL(test, a);
-	KUNIT_ASSERT_EQ(test, tess_alloc_init(a, 0, 8), 0);
-	KUNIT_ASSERT_EQ(test, tess_alloc_get(a, 2, blocks), 2U);
-	spin_lock_init(&pd->lock);
-	tess_remap_init(&pd->map);
-	KUNIT_ASSERT_EQ(test, tess_remap_load(&pd->map, 5, blocks[0],
-					      GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, tess_remap_load(&pd->map, 6, blocks[1],
-					      GFP_KERNEL), 0);
-	atomic64_set(&pd->remapped, 2);
-
-	/* Another store block: a newer remap, left alone. */
-	KUNIT_EXPECT_FALSE(test, drop_if(pd, a, 5, blocks[1], false));
-	KUNIT_EXPECT_TRUE(test, tess_remap_get(&pd->map, 5, &s));
-	KUNIT_EXPECT_EQ(test, atomic64_read(&pd->remapped), 2LL);
-	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 0ULL);
-
-	KUNIT_EXPECT_TRUE(test, drop_if(pd, a, 5, blocks[0], false));
-	KUNIT_EXPECT_FALSE(test, tess_remap_get(&pd->map, 5, &s));
-	KUNIT_EXPECT_EQ(test, atomic64_read(&pd->remapped), 1LL);
-	/* Put after commit: still referenced until then. */
-	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 1ULL);
-	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, blocks[0]), 1U);
-	/* A tombstone, and a block never remapped, are not dropped. */
-	KUNIT_EXPECT_FALSE(test, drop_if(pd, a, 5, blocks[0], false));
-	KUNIT_EXPECT_FALSE(test, drop_if(pd, a, 7, 0, true));
-
-	KUNIT_EXPECT_TRUE(test, drop_if(pd, a, 6, blocks[0], true));
-	KUNIT_EXPECT_EQ(test, atomic64_read(&pd->remapped), 0LL);
-	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 2ULL);
-	KUNIT_EXPECT_EQ(test, tess_remap_drops(&pd->map), 2UL);
-	tess_remap_destroy(&pd->map);
-	tess_alloc_destroy(a);
 }
 
 /*
@@ -372,7 +311,6 @@ static struct kunit_case tess_remap_cases[] = {
 	KUNIT_CASE(tess_remap_map_test),
 	KUNIT_CASE(tess_remap_tombstone_test),
 	KUNIT_CASE(tess_remap_undrop_test),
-	KUNIT_CASE(tess_remap_drop_if_test),
 	KUNIT_CASE(tess_remap_collect_test),
 	KUNIT_CASE(tess_remap_any_test),
 	KUNIT_CASE(tess_remap_reserve_test),

@@ -6,8 +6,6 @@
 #include <linux/gfp.h>
 #include <linux/minmax.h>
 
-#include "tess-alloc.h"
-#include "tess-pool.h"
 #include "tess-remap.h"
 
 /* Entry values: store block << 1, bit 0 set for a tombstone. */
@@ -108,21 +106,6 @@ bool tess_remap_drop(struct tess_remap *rm, u64 disk, u64 *store)
 	return live;
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_drop);
-
-bool __tess_remap_drop_if(struct tess_pool_disk *pd, struct tess_alloc *a,
-			  u64 disk, u64 store, bool any)
-{
-	u64 cur;
-
-	lockdep_assert_held(&pd->lock);
-	if (!tess_remap_get(&pd->map, disk, &cur) || (!any && cur != store))
-		return false;
-	tess_remap_drop(&pd->map, disk, &cur);
-	tess_alloc_put_after_commit(a, cur);
-	atomic64_dec(&pd->remapped);
-	return true;
-}
-EXPORT_SYMBOL_IF_KUNIT(__tess_remap_drop_if);
 
 unsigned long tess_remap_drops(struct tess_remap *rm)
 {

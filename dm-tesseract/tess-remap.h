@@ -28,9 +28,6 @@
 #include <linux/blk_types.h>
 #include <linux/xarray.h>
 
-struct tess_alloc;
-struct tess_pool_disk;
-
 #define TESS_BLOCK_SHIFT	12
 #define TESS_SECTORS_PER_BLOCK	(1 << (TESS_BLOCK_SHIFT - SECTOR_SHIFT))
 
@@ -63,17 +60,6 @@ int tess_remap_load(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp);
  * context.
  */
 bool tess_remap_drop(struct tess_remap *rm, u64 disk, u64 *store);
-/*
- * For the users of a pool disk's map (struct tess_pool_disk): drop the
- * remap of @disk if it is live and maps @store (any store if @any), and
- * account for it: one remap less in @pd->remapped, and its store block
- * put in @a after the commit that drops it.  Returns true if it dropped
- * one; the caller then tells the pool (tess_pool_changed()).  The caller
- * holds @pd->lock (interrupts off), which orders the lookup and the drop
- * with every other change of the map; any context, never sleeps.
- */
-bool __tess_remap_drop_if(struct tess_pool_disk *pd, struct tess_alloc *a,
-			  u64 disk, u64 store, bool any);
 /*
  * How many remaps tess_remap_drop() has dropped so far; any context.  A
  * caller that reads it, then flushes what the dropping writes wrote, knows
