@@ -182,6 +182,7 @@ bool __tess_pool_disk_drop_remap(struct tess_pool_disk *pd,
 	u64 cur;
 
 	lockdep_assert_held(&pd->lock);
+	lockdep_assert_irqs_disabled();
 	if (!tess_remap_get(&pd->map, disk, &cur) || (!any && cur != store))
 		return false;
 	/* Live a moment ago, and only a holder of @pd->lock drops: see .h. */
