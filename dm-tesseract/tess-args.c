@@ -21,8 +21,8 @@ void tess_features_init(struct tess_features *f)
 EXPORT_SYMBOL_IF_KUNIT(tess_features_init);
 
 /*
- * Digits only: kstrto*() take a sign and leading spaces, and "%u" wraps
- * (4294967297 reads as 1), so a wrong value could pass.
+ * Digits only: kstrto*() take a leading '+' and a trailing newline, and
+ * "%u" wraps (4294967297 reads as 1), so a wrong value could pass.
  */
 int tess_read_u64(const char *arg, u64 max, u64 *v)
 {

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * dm-tesseract: parsing of table feature arguments and messages.
+ * dm-tesseract: parsing of table feature arguments, messages and the
+ * numbers of module parameters.
  *
- * Pure functions over argument vectors: no I/O, no locks, may be called
- * from any process context.  Kept apart from the targets so that KUnit
- * can exercise them directly.
+ * Pure functions over argument vectors and strings: no I/O, no locks,
+ * may be called from any context.  Kept apart from the targets so that
+ * KUnit can exercise them directly.
  */
 #ifndef DM_TESSERACT_ARGS_H
 #define DM_TESSERACT_ARGS_H
