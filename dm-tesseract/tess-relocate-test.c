@@ -2,7 +2,7 @@
 /*
  * KUnit tests for relocation planning: which extents a step takes, and
  * the rate limit's wait; and the pool disk's compare-and-drop that a
- * step's home moves apply.
+ * step's home moves apply, and the reading of its module parameters.
  */
 #include <kunit/test.h>
 #include <linux/slab.h>
@@ -170,12 +170,54 @@ static void tess_pool_disk_drop_remap_test(struct kunit *test)
 	tess_alloc_destroy(a);
 }
 
+struct param_case {
+	const char *desc;
+	const char *val;
+	int ret;
+	u64 v;
+};
+
+/* Read with [1, 10], as a parameter with a lower bound is. */
+static const struct param_case param_cases[] = {
+	{ "plain", "5", 0, 5 },
+	{ "newline stripped", "5\n", 0, 5 },
+	{ "trailing space stripped", "5 ", 0, 5 },
+	{ "leading space refused", " 5", -EINVAL },
+	{ "only a newline", "\n", -EINVAL },
+	{ "empty", "", -EINVAL },
+	{ "at the lower bound", "1", 0, 1 },
+	{ "below the lower bound", "0\n", -EINVAL },
+	{ "at the upper bound", "10\n", 0, 10 },
+	{ "over the upper bound", "11", -EINVAL },
+	{ "minus sign", "-1", -EINVAL },
+	{ "plus sign", "+5", -EINVAL },
+};
+
+static void param_case_desc(const struct param_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(param, param_cases, param_case_desc);
+
+/* A number module parameter's write, as relocation reads it. */
+static void tess_reloc_read_test(struct kunit *test)
+{
+	const struct param_case *c = test->param_value;
+	u64 v = 0;
+
+	KUNIT_EXPECT_EQ(test, tess_reloc_read(c->val, 1, 10, &v), c->ret);
+	if (!c->ret)
+		KUNIT_EXPECT_EQ(test, v, c->v);
+}
+
 static struct kunit_case tess_reloc_cases[] = {
 	KUNIT_CASE(tess_reloc_scattered_test),
 	KUNIT_CASE(tess_reloc_find_test),
 	KUNIT_CASE(tess_reloc_delay_test),
 	KUNIT_CASE(tess_reloc_parse_mode_test),
 	KUNIT_CASE(tess_pool_disk_drop_remap_test),
+	KUNIT_CASE_PARAM(tess_reloc_read_test, param_gen_params),
 	{}
 };
 

@@ -93,7 +93,8 @@ MODULE_PARM_DESC(relocate,
 		 "Default relocation mode of a pool: off, home, regroup or auto (default off)");
 
 /* An unsigned parameter in [@min, @max], read as a table's number is. */
-static int tess_reloc_read(const char *val, u64 min, u64 max, u64 *v)
+VISIBLE_IF_KUNIT int tess_reloc_read(const char *val, u64 min, u64 max,
+				     u64 *v)
 {
 	char buf[24];
 
@@ -103,6 +104,7 @@ static int tess_reloc_read(const char *val, u64 min, u64 max, u64 *v)
 		return -EINVAL;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(tess_reloc_read);
 
 /* A number parameter: its field of tess_reloc_defaults and its range. */
 struct tess_reloc_param {

@@ -219,6 +219,12 @@ enum tess_reloc_found tess_reloc_find(struct tess_pool_disk *pd,
 				      unsigned int budget);
 /* Jiffies to wait after copying @blocks to keep to @rate MiB/s (0: none). */
 unsigned long tess_reloc_delay(unsigned int rate, unsigned int blocks);
+/*
+ * A number module parameter's write @val: trailing white space (a sysfs
+ * write's newline) stripped, then decimal digits only in [@min, @max].
+ * Returns 0 with *@v set, or -EINVAL.  Pure: any context.
+ */
+int tess_reloc_read(const char *val, u64 min, u64 max, u64 *v);
 #endif
 
 #endif /* DM_TESSERACT_RELOCATE_H */
