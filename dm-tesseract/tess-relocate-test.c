@@ -222,7 +222,7 @@ static struct kunit_case tess_reloc_cases[] = {
 };
 
 static struct kunit_suite tess_reloc_suite = {
-	.name = "tesseract-relocate",
+	.name = "dm-tesseract-relocate",
 	.test_cases = tess_reloc_cases,
 };
 
