@@ -99,6 +99,20 @@ static void tess_reloc_delay_test(struct kunit *test)
 	KUNIT_EXPECT_GE(test, tess_reloc_delay(100000, 1), 1UL);
 }
 
+/* The mode parameter's write: white space stripped, never truncated. */
+static void tess_reloc_read_mode_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("regroup\n"),
+			TESS_RELOC_REGROUP);
+	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode(" home "), TESS_RELOC_HOME);
+	/* 15 characters fit; 16 would read as "regroup" and spaces. */
+	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("regroup        "),
+			TESS_RELOC_REGROUP);
+	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("regroup         "),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("regroupx\n"), -EINVAL);
+}
+
 static void tess_reloc_parse_mode_test(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, tess_reloc_parse_mode("off"), TESS_RELOC_OFF);
@@ -191,6 +205,9 @@ static const struct param_case param_cases[] = {
 	{ "over the upper bound", "11", -EINVAL },
 	{ "minus sign", "-1", -EINVAL },
 	{ "plus sign", "+5", -EINVAL },
+	/* 23 characters fit the reader's buffer; 24 would read truncated. */
+	{ "longest write", "00000000000000000000005", 0, 5 },
+	{ "too long, not truncated", "000000000000000000000010", -EINVAL },
 };
 
 static void param_case_desc(const struct param_case *c, char *desc)
@@ -216,6 +233,7 @@ static struct kunit_case tess_reloc_cases[] = {
 	KUNIT_CASE(tess_reloc_find_test),
 	KUNIT_CASE(tess_reloc_delay_test),
 	KUNIT_CASE(tess_reloc_parse_mode_test),
+	KUNIT_CASE(tess_reloc_read_mode_test),
 	KUNIT_CASE(tess_pool_disk_drop_remap_test),
 	KUNIT_CASE_PARAM(tess_reloc_read_test, param_gen_params),
 	{}

@@ -60,15 +60,23 @@ EXPORT_SYMBOL_IF_KUNIT(tess_reloc_parse_mode);
 
 /*
  * Module parameters: the defaults of pool tables that do not set them.
- * A write is checked as a table's feature argument would be.
+ * A write is checked as a table's feature argument would be; one too long
+ * for the buffer is refused, not read truncated.
  */
-static int tess_reloc_mode_set(const char *val, const struct kernel_param *kp)
+VISIBLE_IF_KUNIT int tess_reloc_read_mode(const char *val)
 {
 	char buf[16];
-	int m;
 
-	strscpy(buf, val, sizeof(buf));
-	m = tess_reloc_parse_mode(strim(buf));
+	if (strscpy(buf, val, sizeof(buf)) < 0)
+		return -EINVAL;
+	return tess_reloc_parse_mode(strim(buf));
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_reloc_read_mode);
+
+static int tess_reloc_mode_set(const char *val, const struct kernel_param *kp)
+{
+	int m = tess_reloc_read_mode(val);
+
 	if (m < 0) {
 		DMERR("relocate: invalid mode, must be off, home, regroup or auto");
 		return -EINVAL;
@@ -98,7 +106,8 @@ VISIBLE_IF_KUNIT int tess_reloc_read(const char *val, u64 min, u64 max,
 {
 	char buf[24];
 
-	strscpy(buf, val, sizeof(buf));
+	if (strscpy(buf, val, sizeof(buf)) < 0)
+		return -EINVAL;
 	strim(buf);	/* a write's newline; a leading space stays, an error */
 	if (tess_read_u64(buf, max, v) || *v < min)
 		return -EINVAL;
