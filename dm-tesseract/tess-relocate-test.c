@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit tests for relocation planning: which extents a step takes, and
- * the rate limit's wait; and the pool disk's compare-and-drop that a
- * step's home moves apply, and the reading of its module parameters.
+ * KUnit tests for relocation: which extents a step takes, the rate
+ * limit's wait, how a step applies its copies to the map (and the pool
+ * disk's compare-and-drop its home moves use), and the reading of its
+ * module parameters.
  */
 #include <kunit/test.h>
 #include <linux/slab.h>
@@ -217,6 +218,103 @@ static void param_case_desc(const struct param_case *c, char *desc)
 
 KUNIT_ARRAY_PARAM(param, param_cases, param_case_desc);
 
+/*
+ * A disk whose remaps 5 and 6 a step copied (from blocks b[0], b[1]), then
+ * a guest write remapped 5 anew (to b[2]) before the step applied.
+ */
+static struct tess_pool_disk *apply_disk(struct kunit *test,
+					 struct tess_alloc *a, u64 *b)
+{
+	struct tess_pool_disk *pd = kunit_kzalloc(test, sizeof(*pd),
+						  GFP_KERNEL);
+	bool had;
+	u64 old;
+
+	KUNIT_ASSERT_NOT_NULL(test, pd);
+	KUNIT_ASSERT_EQ(test, tess_alloc_init(a, 0, 8), 0);
+	KUNIT_ASSERT_EQ(test, tess_alloc_get(a, 3, b), 3U);
+	spin_lock_init(&pd->lock);
+	tess_remap_init(&pd->map);
+	KUNIT_ASSERT_EQ(test, tess_remap_load(&pd->map, 5, b[0], GFP_KERNEL),
+			0);
+	KUNIT_ASSERT_EQ(test, tess_remap_load(&pd->map, 6, b[1], GFP_KERNEL),
+			0);
+	atomic64_set(&pd->remapped, 2);
+	/* The guest's overwrite, as reconciliation makes it. */
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&pd->map, 5, b[2], GFP_NOWAIT,
+					     &old, &had), 0);
+	KUNIT_ASSERT_TRUE(test, had);
+	KUNIT_ASSERT_EQ(test, old, b[0]);
+	tess_alloc_put_after_commit(a, b[0]);
+	return pd;
+}
+
+static unsigned int apply(struct tess_pool_disk *pd, struct tess_alloc *a,
+			  enum tess_reloc_kind kind, const u64 *from,
+			  const u64 *to)
+{
+	static const u64 disk[] = { 5, 6 };
+	unsigned long flags;
+	unsigned int n;
+
+	spin_lock_irqsave(&pd->lock, flags);
+	n = __tess_reloc_apply_remaps(pd, a, kind, 2, disk, from, to);
+	spin_unlock_irqrestore(&pd->lock, flags);
+	return n;
+}
+
+/* A home step drops what it copied, never the guest's newer remap. */
+static void tess_reloc_apply_home_test(struct kunit *test)
+{
+	struct tess_alloc *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct tess_pool_disk *pd;
+	u64 b[3], from[2], s;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	pd = apply_disk(test, a, b);
+	from[0] = b[0];
+	from[1] = b[1];
+	KUNIT_EXPECT_EQ(test, apply(pd, a, TESS_MOVE_HOME, from, NULL), 1U);
+	KUNIT_EXPECT_TRUE(test, tess_remap_get(&pd->map, 5, &s));
+	KUNIT_EXPECT_EQ(test, s, b[2]);
+	KUNIT_EXPECT_FALSE(test, tess_remap_get(&pd->map, 6, &s));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&pd->remapped), 1LL);
+	/* b[0] by the guest's write, b[1] by the step: both after commit. */
+	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 2ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, b[2]), 1U);
+	tess_remap_destroy(&pd->map);
+	tess_alloc_destroy(a);
+}
+
+/*
+ * A regroup step switches what it copied to its new block; the new block
+ * of a remap the guest changed since is freed at once.
+ */
+static void tess_reloc_apply_regroup_test(struct kunit *test)
+{
+	struct tess_alloc *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct tess_pool_disk *pd;
+	u64 b[3], from[2], to[2], s;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	pd = apply_disk(test, a, b);
+	KUNIT_ASSERT_EQ(test, tess_alloc_get(a, 2, to), 2U);
+	from[0] = b[0];
+	from[1] = b[1];
+	KUNIT_EXPECT_EQ(test, apply(pd, a, TESS_MOVE_REGROUP, from, to), 1U);
+	KUNIT_EXPECT_TRUE(test, tess_remap_get(&pd->map, 5, &s));
+	KUNIT_EXPECT_EQ(test, s, b[2]);
+	KUNIT_EXPECT_TRUE(test, tess_remap_get(&pd->map, 6, &s));
+	KUNIT_EXPECT_EQ(test, s, to[1]);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, to[0]), 0U);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, to[1]), 1U);
+	/* A switch is no remap more or less. */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&pd->remapped), 2LL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 2ULL);
+	tess_remap_destroy(&pd->map);
+	tess_alloc_destroy(a);
+}
+
 /* A number module parameter's write, as relocation reads it. */
 static void tess_reloc_read_test(struct kunit *test)
 {
@@ -235,6 +333,8 @@ static struct kunit_case tess_reloc_cases[] = {
 	KUNIT_CASE(tess_reloc_parse_mode_test),
 	KUNIT_CASE(tess_reloc_read_mode_test),
 	KUNIT_CASE(tess_pool_disk_drop_remap_test),
+	KUNIT_CASE(tess_reloc_apply_home_test),
+	KUNIT_CASE(tess_reloc_apply_regroup_test),
 	KUNIT_CASE_PARAM(tess_reloc_read_test, param_gen_params),
 	{}
 };

@@ -429,39 +429,52 @@ static int tess_reloc_copy(struct tess_reloc_step *s)
 	return READ_ONCE(s->error);
 }
 
-/*
- * Drop (home) or switch (regroup) each collected remap that still names
- * the block the step copied, and end the moving mark.  A new block not
- * switched to is freed at once: no metadata names it.  Returns how many.
- */
-static unsigned int tess_reloc_apply(struct tess_reloc_step *s)
+VISIBLE_IF_KUNIT unsigned int
+__tess_reloc_apply_remaps(struct tess_pool_disk *pd, struct tess_alloc *a,
+			  enum tess_reloc_kind kind, unsigned int nr,
+			  const u64 *disk, const u64 *from, const u64 *to)
 {
-	struct tess_pool_disk *pd = s->pd;
-	struct tess_alloc *a = tess_reloc_alloc(s->rl);
-	bool home = s->kind == TESS_MOVE_HOME, had;
 	unsigned int i, n = 0;
-	unsigned long flags;
+	bool had;
 	u64 cur;
 
-	/* One hold of the disk's lock for the whole step. */
-	spin_lock_irqsave(&pd->lock, flags);
-	for (i = 0; i < s->nr; i++) {
-		if (home) {
-			n += __tess_pool_disk_drop_remap(pd, a, s->disk[i],
-							 s->from[i], false);
+	lockdep_assert_held(&pd->lock);
+	for (i = 0; i < nr; i++) {
+		/* Not @any: a guest write since the copy has the newer data. */
+		if (kind == TESS_MOVE_HOME) {
+			n += __tess_pool_disk_drop_remap(pd, a, disk[i],
+							 from[i], false);
 			continue;
 		}
-		if (!tess_remap_get(&pd->map, s->disk[i], &cur) ||
-		    cur != s->from[i] ||
-		    tess_remap_set(&pd->map, s->disk[i], s->to[i],
+		if (!tess_remap_get(&pd->map, disk[i], &cur) ||
+		    cur != from[i] ||
+		    tess_remap_set(&pd->map, disk[i], to[i],
 				   GFP_NOWAIT | __GFP_NOWARN, &cur, &had)) {
-			tess_alloc_put(a, s->to[i]);
+			tess_alloc_put(a, to[i]);
 			continue;
 		}
 		/* The metadata names the old block until the switch commits. */
 		tess_alloc_put_after_commit(a, cur);
 		n++;
 	}
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(__tess_reloc_apply_remaps);
+
+/*
+ * Apply the step's copies to its disk's map and end the moving mark.
+ * Returns how many remaps it dropped or switched.
+ */
+static unsigned int tess_reloc_apply(struct tess_reloc_step *s)
+{
+	struct tess_pool_disk *pd = s->pd;
+	unsigned long flags;
+	unsigned int n;
+
+	/* One hold of the disk's lock for the whole step. */
+	spin_lock_irqsave(&pd->lock, flags);
+	n = __tess_reloc_apply_remaps(pd, tess_reloc_alloc(s->rl), s->kind,
+				      s->nr, s->disk, s->from, s->to);
 	pd->move_first = 0;
 	pd->move_end = 0;
 	spin_unlock_irqrestore(&pd->lock, flags);
