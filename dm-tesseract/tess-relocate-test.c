@@ -147,7 +147,8 @@ static void tess_pool_disk_drop_remap_test(struct kunit *test)
 	struct tess_pool_disk *pd = kunit_kzalloc(test, sizeof(*pd),
 						  GFP_KERNEL);
 	struct tess_alloc *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
-	u64 blocks[2], s;
+	struct tess_remap_change ch[3];
+	u64 blocks[2], s, pos = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, pd);
 	KUNIT_ASSERT_NOT_NULL(test, a);
@@ -164,6 +165,7 @@ static void tess_pool_disk_drop_remap_test(struct kunit *test)
 	/* Another store block: a newer remap, left alone. */
 	KUNIT_EXPECT_FALSE(test, drop_if(pd, a, 5, blocks[1], false));
 	KUNIT_EXPECT_TRUE(test, tess_remap_get(&pd->map, 5, &s));
+	KUNIT_EXPECT_EQ(test, s, blocks[0]);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&pd->remapped), 2LL);
 	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 0ULL);
 
@@ -175,12 +177,26 @@ static void tess_pool_disk_drop_remap_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, blocks[0]), 1U);
 	/* A tombstone, and a block never remapped, are not dropped. */
 	KUNIT_EXPECT_FALSE(test, drop_if(pd, a, 5, blocks[0], false));
+	KUNIT_EXPECT_FALSE(test, drop_if(pd, a, 5, 0, true));
 	KUNIT_EXPECT_FALSE(test, drop_if(pd, a, 7, 0, true));
 
 	KUNIT_EXPECT_TRUE(test, drop_if(pd, a, 6, blocks[0], true));
 	KUNIT_EXPECT_EQ(test, atomic64_read(&pd->remapped), 0LL);
 	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 2ULL);
 	KUNIT_EXPECT_EQ(test, tess_remap_drops(&pd->map), 2UL);
+	/* Each drop is a dirty removal of the block it had, for the btree. */
+	KUNIT_ASSERT_EQ(test, tess_remap_collect(&pd->map, &pos, ch, 3), 2U);
+	KUNIT_EXPECT_EQ(test, ch[0].disk, 5ULL);
+	KUNIT_EXPECT_EQ(test, ch[0].store, blocks[0]);
+	KUNIT_EXPECT_FALSE(test, ch[0].live);
+	KUNIT_EXPECT_EQ(test, ch[1].disk, 6ULL);
+	KUNIT_EXPECT_EQ(test, ch[1].store, blocks[1]);
+	KUNIT_EXPECT_FALSE(test, ch[1].live);
+	/* The commit puts the very blocks the drops named. */
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_begin(a), 2ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_commit_end(a, true), 2ULL);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, blocks[0]), 0U);
+	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, blocks[1]), 0U);
 	tess_remap_destroy(&pd->map);
 	tess_alloc_destroy(a);
 }
