@@ -246,6 +246,48 @@ static void tess_emit_features_truncates_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, strlen(buf), sizeof(buf) - 1);
 }
 
+struct read_case {
+	const char *desc;
+	const char *arg;
+	u64 max;
+	int ret;
+	u64 v;
+};
+
+static const struct read_case read_cases[] = {
+	{ "zero", "0", 10, 0, 0 },
+	{ "at the maximum", "10", 10, 0, 10 },
+	{ "over the maximum", "11", 10, -EINVAL },
+	{ "leading zeros", "007", 10, 0, 7 },
+	{ "largest u64", "18446744073709551615", U64_MAX, 0, U64_MAX },
+	{ "overflows u64", "18446744073709551616", U64_MAX, -EINVAL },
+	{ "plus sign", "+1", 10, -EINVAL },
+	{ "minus sign", "-1", 10, -EINVAL },
+	{ "leading space", " 1", 10, -EINVAL },
+	{ "trailing newline", "1\n", 10, -EINVAL },
+	{ "hexadecimal", "0x1", 10, -EINVAL },
+	{ "empty", "", 10, -EINVAL },
+	{ "none", NULL, 10, -EINVAL },
+};
+
+static void read_case_desc(const struct read_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(read, read_cases, read_case_desc);
+
+/* The one number reader of tables, messages and module parameters. */
+static void tess_read_u64_test(struct kunit *test)
+{
+	const struct read_case *c = test->param_value;
+	u64 v = 0;
+
+	KUNIT_EXPECT_EQ(test, tess_read_u64(c->arg, c->max, &v), c->ret);
+	if (!c->ret)
+		KUNIT_EXPECT_EQ(test, v, c->v);
+}
+
 struct message_case {
 	const char *desc;
 	bool pool;
@@ -430,6 +472,7 @@ static struct kunit_case tess_args_cases[] = {
 	KUNIT_CASE(tess_emit_features_test),
 	KUNIT_CASE(tess_features_round_trip_test),
 	KUNIT_CASE(tess_emit_features_truncates_test),
+	KUNIT_CASE_PARAM(tess_read_u64_test, read_gen_params),
 	KUNIT_CASE_PARAM(tess_parse_message_test, message_gen_params),
 	KUNIT_CASE_PARAM(tess_parse_reloc_features_test, reloc_gen_params),
 	KUNIT_CASE(tess_features_set_reloc_test),

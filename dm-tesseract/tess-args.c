@@ -21,16 +21,17 @@ void tess_features_init(struct tess_features *f)
 EXPORT_SYMBOL_IF_KUNIT(tess_features_init);
 
 /*
- * A number: decimal digits only.  kstrto*() take a sign and "%u" wraps
- * (4294967297 reads as 1), so a wrong value could pass.
+ * Digits only: kstrto*() take a leading '+' and a trailing newline, and
+ * "%u" wraps (4294967297 reads as 1), so a wrong value could pass.
  */
-static int tess_read_u64(const char *arg, u64 max, u64 *v)
+int tess_read_u64(const char *arg, u64 max, u64 *v)
 {
 	if (!arg || !*arg || arg[strspn(arg, "0123456789")] ||
 	    kstrtou64(arg, 10, v) || *v > max)
 		return -EINVAL;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(tess_read_u64);
 
 static int tess_read_count(struct dm_arg_set *as, unsigned int max,
 			   unsigned int *count, char **error)

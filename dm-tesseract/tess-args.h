@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * dm-tesseract: parsing of table feature arguments and messages.
+ * dm-tesseract: parsing of table feature arguments, messages and the
+ * numbers of module parameters.
  *
- * Pure functions over argument vectors: no I/O, no locks, may be called
- * from any process context.  Kept apart from the targets so that KUnit
- * can exercise them directly.
+ * Pure functions over argument vectors and strings: no I/O, no locks,
+ * may be called from any context.  Kept apart from the targets so that
+ * KUnit can exercise them directly.
  */
 #ifndef DM_TESSERACT_ARGS_H
 #define DM_TESSERACT_ARGS_H
@@ -13,6 +14,15 @@
 #include <linux/types.h>
 
 #include "tess-relocate.h"
+
+/*
+ * Read @arg as a number: decimal digits only, no sign, no spaces, at most
+ * @max.  Returns 0 with *@v set, or -EINVAL (NULL, empty, other
+ * characters, overflow, over @max).  For table arguments, messages and
+ * module parameters (strip a sysfs write's newline first).  Pure: any
+ * context.
+ */
+int tess_read_u64(const char *arg, u64 max, u64 *v);
 
 /* Optional disk table features: `<#feature args> <feature arg>*`. */
 struct tess_features {

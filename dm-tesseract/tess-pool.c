@@ -18,6 +18,7 @@
  * cannot free an orphan with pages.  Device-mapper keeps a pool table
  * from being removed while a disk table holds its device open.
  */
+#include <kunit/visibility.h>
 #include <linux/blkdev.h>
 #include <linux/device-mapper.h>
 #include <linux/dm-bufio.h>
@@ -173,6 +174,25 @@ void tess_pool_changed(struct tess_pool *pool)
 	pool->dirty = true;
 	spin_unlock_irqrestore(&pool->lock, flags);
 }
+
+bool __tess_pool_disk_drop_remap(struct tess_pool_disk *pd,
+				 struct tess_alloc *a, u64 disk, u64 store,
+				 bool any)
+{
+	u64 cur;
+
+	lockdep_assert_held(&pd->lock);
+	lockdep_assert_irqs_disabled();
+	if (!tess_remap_get(&pd->map, disk, &cur) || (!any && cur != store))
+		return false;
+	/* Live a moment ago, and only a holder of @pd->lock drops: see .h. */
+	if (WARN_ON_ONCE(!tess_remap_drop(&pd->map, disk, &cur)))
+		return false;
+	tess_alloc_put_after_commit(a, cur);
+	atomic64_dec(&pd->remapped);
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(__tess_pool_disk_drop_remap);
 
 /* Low water, as dm-thin's: one event per crossing, from the worker. */
 static void tess_pool_event(struct work_struct *work)

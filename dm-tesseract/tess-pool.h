@@ -114,6 +114,24 @@ struct tess_pool_disk {
 	u64 move_cursor;		/* next extent to look at; reloc lock */
 };
 
+struct tess_alloc;
+
+/*
+ * Drop the remap of @disk if it is live and maps @store (any store if
+ * @any), and account for it: one remap less in @pd->remapped, and its
+ * store block put in @a after the commit that drops it.  Returns true if
+ * it dropped one; the caller then tells the pool (tess_pool_changed()).
+ * The caller holds @pd->lock (interrupts off).  The lookup and the drop
+ * are two steps of the map, so the rule they rely on is: every change of
+ * a remap's liveness or store block (set, drop, undrop) is made under
+ * @pd->lock, and load only before the disk is shared.  The worker's
+ * tess_remap_collect() runs without it, but only cleans live entries and
+ * erases tombstones.  Any context, never sleeps.
+ */
+bool __tess_pool_disk_drop_remap(struct tess_pool_disk *pd,
+				 struct tess_alloc *a, u64 disk, u64 store,
+				 bool any);
+
 /* The pool's name ("major:minor" of its metadata device); any context. */
 const char *tess_pool_name(struct tess_pool *pool);
 /* The pool's relocation; valid for the pool's life.  Any context. */

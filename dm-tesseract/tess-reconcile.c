@@ -47,16 +47,11 @@ static bool tess_rc_drop(struct tess_reconcile *rc, u64 disk, u64 store,
 {
 	struct tess_pool_disk *pd = rc->pd;
 	unsigned long flags;
-	bool dropped = false;
-	u64 cur;
+	bool dropped;
 
 	spin_lock_irqsave(&pd->lock, flags);
-	if (tess_remap_get(&pd->map, disk, &cur) && (any || cur == store)) {
-		tess_remap_drop(&pd->map, disk, &cur);
-		tess_alloc_put_after_commit(tess_rc_alloc(rc), cur);
-		atomic64_dec(&pd->remapped);
-		dropped = true;
-	}
+	dropped = __tess_pool_disk_drop_remap(pd, tess_rc_alloc(rc), disk, store,
+					      any);
 	spin_unlock_irqrestore(&pd->lock, flags);
 	if (dropped)
 		tess_pool_changed(rc->pool);

@@ -10,6 +10,7 @@
 
 #include "dm-bio-prison-v2.h"
 #include "tess-alloc.h"
+#include "tess-args.h"
 #include "tess-disk.h"
 #include "tess-metadata.h"
 #include "tess-pool.h"
@@ -59,15 +60,23 @@ EXPORT_SYMBOL_IF_KUNIT(tess_reloc_parse_mode);
 
 /*
  * Module parameters: the defaults of pool tables that do not set them.
- * A write is checked as a table's feature argument would be.
+ * A write is checked as a table's feature argument would be; one too long
+ * for the buffer is refused, not read truncated.
  */
-static int tess_reloc_mode_set(const char *val, const struct kernel_param *kp)
+VISIBLE_IF_KUNIT int tess_reloc_read_mode(const char *val)
 {
 	char buf[16];
-	int m;
 
-	strscpy(buf, val, sizeof(buf));
-	m = tess_reloc_parse_mode(strim(buf));
+	if (strscpy(buf, val, sizeof(buf)) < 0)
+		return -EINVAL;
+	return tess_reloc_parse_mode(strim(buf));
+}
+EXPORT_SYMBOL_IF_KUNIT(tess_reloc_read_mode);
+
+static int tess_reloc_mode_set(const char *val, const struct kernel_param *kp)
+{
+	int m = tess_reloc_read_mode(val);
+
 	if (m < 0) {
 		DMERR("relocate: invalid mode, must be off, home, regroup or auto");
 		return -EINVAL;
@@ -91,21 +100,20 @@ module_param_cb(relocate, &tess_reloc_mode_ops, NULL, 0644);
 MODULE_PARM_DESC(relocate,
 		 "Default relocation mode of a pool: off, home, regroup or auto (default off)");
 
-/*
- * An unsigned parameter in [@min, @max]: kstrtou64() alone takes a sign
- * and leading spaces, so the digits are checked first.
- */
-static int tess_reloc_read(const char *val, u64 min, u64 max, u64 *v)
+/* An unsigned parameter in [@min, @max], read as a table's number is. */
+VISIBLE_IF_KUNIT int tess_reloc_read(const char *val, u64 min, u64 max,
+				     u64 *v)
 {
 	char buf[24];
 
-	strscpy(buf, val, sizeof(buf));
-	strim(buf);
-	if (!*buf || buf[strspn(buf, "0123456789")] || kstrtou64(buf, 10, v) ||
-	    *v < min || *v > max)
+	if (strscpy(buf, val, sizeof(buf)) < 0)
+		return -EINVAL;
+	strim(buf);	/* a write's newline; a leading space stays, an error */
+	if (tess_read_u64(buf, max, v) || *v < min)
 		return -EINVAL;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(tess_reloc_read);
 
 /* A number parameter: its field of tess_reloc_defaults and its range. */
 struct tess_reloc_param {
@@ -421,41 +429,52 @@ static int tess_reloc_copy(struct tess_reloc_step *s)
 	return READ_ONCE(s->error);
 }
 
+VISIBLE_IF_KUNIT unsigned int
+__tess_reloc_apply_remaps(struct tess_pool_disk *pd, struct tess_alloc *a,
+			  enum tess_reloc_kind kind, unsigned int nr,
+			  const u64 *disk, const u64 *from, const u64 *to)
+{
+	unsigned int i, n = 0;
+	bool had;
+	u64 cur;
+
+	lockdep_assert_held(&pd->lock);
+	for (i = 0; i < nr; i++) {
+		/* Not @any: a guest write since the copy has the newer data. */
+		if (kind == TESS_MOVE_HOME) {
+			n += __tess_pool_disk_drop_remap(pd, a, disk[i],
+							 from[i], false);
+			continue;
+		}
+		if (!tess_remap_get(&pd->map, disk[i], &cur) ||
+		    cur != from[i] ||
+		    tess_remap_set(&pd->map, disk[i], to[i],
+				   GFP_NOWAIT | __GFP_NOWARN, &cur, &had)) {
+			tess_alloc_put(a, to[i]);
+			continue;
+		}
+		/* The metadata names the old block until the switch commits. */
+		tess_alloc_put_after_commit(a, cur);
+		n++;
+	}
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(__tess_reloc_apply_remaps);
+
 /*
- * Drop (home) or switch (regroup) each collected remap that still names
- * the block the step copied, and end the moving mark.  A new block not
- * switched to is freed at once: no metadata names it.  Returns how many.
+ * Apply the step's copies to its disk's map and end the moving mark.
+ * Returns how many remaps it dropped or switched.
  */
 static unsigned int tess_reloc_apply(struct tess_reloc_step *s)
 {
 	struct tess_pool_disk *pd = s->pd;
-	struct tess_alloc *a = tess_reloc_alloc(s->rl);
-	bool home = s->kind == TESS_MOVE_HOME, had;
-	unsigned int i, n = 0;
 	unsigned long flags;
-	u64 cur;
+	unsigned int n;
 
+	/* One hold of the disk's lock for the whole step. */
 	spin_lock_irqsave(&pd->lock, flags);
-	for (i = 0; i < s->nr; i++) {
-		if (!tess_remap_get(&pd->map, s->disk[i], &cur) ||
-		    cur != s->from[i]) {
-			if (!home)
-				tess_alloc_put(a, s->to[i]);
-			continue;
-		}
-		if (home) {
-			tess_remap_drop(&pd->map, s->disk[i], &cur);
-			atomic64_dec(&pd->remapped);
-		} else if (tess_remap_set(&pd->map, s->disk[i], s->to[i],
-					  GFP_NOWAIT | __GFP_NOWARN, &cur,
-					  &had)) {
-			tess_alloc_put(a, s->to[i]);
-			continue;
-		}
-		/* The metadata names it until the commit that drops it. */
-		tess_alloc_put_after_commit(a, cur);
-		n++;
-	}
+	n = __tess_reloc_apply_remaps(pd, tess_reloc_alloc(s->rl), s->kind,
+				      s->nr, s->disk, s->from, s->to);
 	pd->move_first = 0;
 	pd->move_end = 0;
 	spin_unlock_irqrestore(&pd->lock, flags);

@@ -62,6 +62,7 @@
 struct dm_bio_prison_v2;
 struct dm_bio_prison_cell_v2;
 struct dm_kcopyd_client;
+struct tess_alloc;
 struct tess_pool;
 struct tess_pool_disk;
 struct tess_reloc_step;
@@ -217,8 +218,37 @@ enum tess_reloc_found tess_reloc_find(struct tess_pool_disk *pd,
 				      enum tess_reloc_kind kind,
 				      unsigned int nr_ext, u64 *ext,
 				      unsigned int budget);
+/*
+ * A step's copies done: for each of the @nr remaps @disk[i] -> @from[i]
+ * it copied, drop it (@kind TESS_MOVE_HOME) or switch it to the new store
+ * block @to[i] (TESS_MOVE_REGROUP), only if it still names @from[i]: a
+ * guest write since the copy remapped the block anew, and that remap has
+ * the newer data.  A dropped or replaced block is put in @a after the
+ * commit that drops it; a new block not switched to is put at once (no
+ * metadata names it).  Returns how many it dropped or switched.  The
+ * caller holds @pd->lock (interrupts off), once for the whole step; any
+ * context, never sleeps.
+ */
+unsigned int __tess_reloc_apply_remaps(struct tess_pool_disk *pd,
+				       struct tess_alloc *a,
+				       enum tess_reloc_kind kind,
+				       unsigned int nr, const u64 *disk,
+				       const u64 *from, const u64 *to);
 /* Jiffies to wait after copying @blocks to keep to @rate MiB/s (0: none). */
 unsigned long tess_reloc_delay(unsigned int rate, unsigned int blocks);
+/*
+ * A number module parameter's write @val: trailing white space (a sysfs
+ * write's newline) stripped, then decimal digits only in [@min, @max].
+ * Returns 0 with *@v set, or -EINVAL (also for a write of more than 23
+ * characters).  Pure: any context.
+ */
+int tess_reloc_read(const char *val, u64 min, u64 max, u64 *v);
+/*
+ * The mode module parameter's write @val, white space around it stripped:
+ * a mode (tess_reloc_parse_mode()), or -EINVAL (also for a write of more
+ * than 15 characters).  Pure: any context.
+ */
+int tess_reloc_read_mode(const char *val);
 #endif
 
 #endif /* DM_TESSERACT_RELOCATE_H */
