@@ -210,7 +210,7 @@ static uint64_t *area_map(size_t pages)
  * guest pages idle memory out before anything needs the room, so that the
  * frames it frees stay free (and can be reported) until the hot phase.
  */
-static void reclaim(unsigned long mib)
+static void reclaim_ahead(unsigned long mib)
 {
 	uint64_t t0 = now_ns();
 	FILE *f = fopen("/sys/fs/cgroup/memory.reclaim", "w");
@@ -272,7 +272,7 @@ int main(int argc, char **argv)
 	if (maps)
 		print_map("cold", cold, cold_pages, 0);
 	if (getenv("DPWORK_RECLAIM"))
-		reclaim(strtoul(getenv("DPWORK_RECLAIM"), NULL, 10));
+		reclaim_ahead(strtoul(getenv("DPWORK_RECLAIM"), NULL, 10));
 	phase_begin(&ph, "hot");
 	for (i = 0; i <= passes; i++)
 		for (p = 0; p < hot_pages; p++)
