@@ -439,6 +439,7 @@ __tess_reloc_apply_remaps(struct tess_pool_disk *pd, struct tess_alloc *a,
 	u64 cur;
 
 	lockdep_assert_held(&pd->lock);
+	lockdep_assert_irqs_disabled();
 	for (i = 0; i < nr; i++) {
 		/* Not @any: a guest write since the copy has the newer data. */
 		if (kind == TESS_MOVE_HOME) {

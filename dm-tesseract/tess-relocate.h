@@ -220,8 +220,9 @@ enum tess_reloc_found tess_reloc_find(struct tess_pool_disk *pd,
 				      unsigned int budget);
 /*
  * A step's copies done: for each of the @nr remaps @disk[i] -> @from[i]
- * it copied, drop it (@kind TESS_MOVE_HOME) or switch it to the new store
- * block @to[i] (TESS_MOVE_REGROUP), only if it still names @from[i]: a
+ * it copied, drop it (@kind TESS_MOVE_HOME; @to is not read and may be
+ * NULL) or switch it to the new store block @to[i] (TESS_MOVE_REGROUP; no
+ * other kind), only if it still names @from[i]: a
  * guest write since the copy remapped the block anew, and that remap has
  * the newer data.  A dropped or replaced block is put in @a after the
  * commit that drops it; a new block not switched to is put at once (no
