@@ -242,7 +242,8 @@ if [ "${vm_greclaim:-0}" != 0 ]; then
 	measure reclaim_guest_pswpout \
 		"$(( $(phase_value reclaim pswpout) - $(phase_value cold pswpout) ))"
 	check "the guest's proactive reclaim ran" \
-		grep -q '^dpwork: reclaim mib [0-9]* ms [0-9]* pswpout [0-9]* pswpin [0-9]*.$' "$console"
+		grep -q '^dpwork: reclaim mib [0-9]* ms [0-9]* pswpout [0-9]* pswpin [0-9]*$' \
+		<(tr -d '\r' < "$console")
 fi
 # The disk's counters over the workload (state and remapped: at its end).
 for f in "${disk_fields[@]}"; do
