@@ -236,14 +236,18 @@ for ph in cold hot back; do
 	prev=$ph
 done
 # The guest's proactive reclaim between cold and hot (VM_GUEST_RECLAIM):
-# its page-outs are counted in the hot phase's too.
+# its page-outs are counted in the hot phase's too.  The console ends its
+# lines with CR LF.
+reclaim_ran() {
+	awk '{ sub(/\r$/, "") }
+	     /^dpwork: reclaim mib [0-9]+ ms [0-9]+ pswpout [0-9]+ pswpin [0-9]+$/ { f = 1 }
+	     END { exit !f }' "$console"
+}
 if [ "${vm_greclaim:-0}" != 0 ]; then
 	measure reclaim_ms "$(phase_value reclaim ms)"
 	measure reclaim_guest_pswpout \
 		"$(( $(phase_value reclaim pswpout) - $(phase_value cold pswpout) ))"
-	check "the guest's proactive reclaim ran" \
-		grep -q '^dpwork: reclaim mib [0-9]* ms [0-9]* pswpout [0-9]* pswpin [0-9]*$' \
-		<(tr -d '\r' < "$console")
+	check "the guest's proactive reclaim ran" reclaim_ran
 fi
 # The disk's counters over the workload (state and remapped: at its end).
 for f in "${disk_fields[@]}"; do
