@@ -35,7 +35,7 @@ drives=()
 for f in data:"${TESS_DATA_SIZE:-256M}" swap:"${TESS_SWAP_SIZE:-128M}" \
 	 store:"${TESS_STORE_SIZE:-256M}" meta:"${TESS_META_SIZE:-16M}"; do
 	truncate -s "${f#*:}" "$out/${f%%:*}.img"
-	drives+=(-drive "file=$out/${f%%:*}.img,if=virtio,format=raw,cache=writeback")
+	drives+=(-drive "file=$out/${f%%:*}.img,if=virtio,format=raw,cache=writeback,discard=unmap")
 done
 p9=trans=virtio,version=9p2000.L,msize=262144
 timeout -k 10 "${TESS_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg \

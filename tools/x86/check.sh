@@ -12,7 +12,8 @@
 #
 #   check.sh [PATTERN]   only the scripts whose name contains PATTERN
 #
-# Environment: X86_TESTS (the scripts, names under tests/integration),
+# Environment: X86_TESTS (the scripts, names under tests/integration, or
+# "all"),
 # X86_KVM=1 (with KVM_RAM, KVM_COLD, KVM_HOT, KVM_HIGH of
 # tests/x86/kvm.sh), TESS_KEEP=1 (keep the logs), and those of
 # tools/x86/boot.sh.
@@ -21,6 +22,9 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 pattern=${1:-}
 tests=${X86_TESTS:-pool pool-device target-lifecycle multi-disk swap-backend swap-memcg reconcile hook}
+if [ "$tests" = all ]; then
+	tests=$(cd "$top/tests/integration" && ls -- *.sh | sed 's/\.sh$//')
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/tesseract-x86.XXXXXX")
 keep=${TESS_KEEP:-}
 trap '[ -n "$keep" ] || rm -rf "$work"' EXIT
