@@ -10,15 +10,15 @@
 #   tess_out  the results directory (of the runner: here it is /run/out)
 #   tess_run  the script to run: an integration script, or tests/x86/kvm.sh
 #
-# The integration scripts and tests/lib.sh are written for the UML host,
-# whose disks are ubda (data), ubdb (swap), ubdc (store) and ubdd
-# (metadata) and whose module is the checkout's UML build.  Here the disks
-# are virtio, vda..vdd in the same order.  Each script is sourced from a
-# copy in which every ubdX is vdX (device paths, and the names they have
-# in /proc/diskstats and /sys/block) and the modules are those of
+# The integration scripts, tests/lib.sh and the tools they run are
+# written for the UML host, whose disks are ubda (data), ubdb (swap), ubdc
+# (store) and ubdd (metadata) and whose module is the checkout's UML
+# build.  Here the disks are virtio, vda..vdd in the same order: their
+# device nodes are renamed /dev/ubda..ubdd (the only nodes of those
+# devices, so a tool that lists /dev finds those names), and each script
+# is sourced from a copy in which a bare ubdX (a name in /proc/diskstats
+# or /sys/block, not a /dev path) is vdX and the modules are those of
 # tess_mod; the copies are in $tess_out/src for a look at what ran.
-# /dev/ubdX nodes on the virtio disks' numbers are made as well, for any
-# program that opens those paths itself.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/run/tess LC_ALL=C
 export DM_DISABLE_UDEV=1
@@ -53,7 +53,7 @@ trap finish EXIT
 # x86_source SCRIPT: SCRIPT's text for this machine (see above).
 # shellcheck disable=SC2016 # $tess_top and $tess_mod are text here
 x86_source() {
-	sed -E -e 's/\bubd([a-d])\b/vd\1/g' \
+	sed -E -e 's#(^|[^/[:alnum:]_])ubd([a-d])\b#\1vd\2#g' \
 		-e 's#\$tess_top/(dm-tesseract|tests/kvmlike|tests/dm-model)/([a-z-]+\.ko)#$tess_mod/\1/\2#g' \
 		"$1"
 }
@@ -62,8 +62,7 @@ cd "$TMPDIR" || exit 1
 echo "booted $(uname -r)" > "$tess_out/booted"
 for d in a b c d; do
 	[ -b "/dev/vd$d" ] || { echo "no /dev/vd$d" > "$tess_out/stderr.txt"; exit 1; }
-	# shellcheck disable=SC2046 # "MAJOR MINOR", two words
-	mknod "/dev/ubd$d" b $(tr ':' ' ' < "/sys/block/vd$d/dev")
+	mv "/dev/vd$d" "/dev/ubd$d"
 done
 mkdir -p "$tess_out/src"
 x86_source "$tess_top/tests/lib.sh" > "$tess_out/src/lib.sh"
