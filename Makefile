@@ -24,6 +24,9 @@ help:
 	@echo "make test-debug  kunit + check on the debug kernel (KASAN, kmemleak, ...)"
 	@echo "make bench       the main job: benchmark, baseline vs Tesseract"
 	@echo "make check-vm    a real QEMU/TCG guest on a tesseract disk, baseline vs Tesseract"
+	@echo "make kernel-x86  build the patched x86_64 host kernel (cached)"
+	@echo "make modules-x86 build dm-tesseract.ko against it (in its cache)"
+	@echo "make check-x86   pool, disk, swap and reconcile tests on it, QEMU TCG"
 	@echo "make checkpatch  checkpatch.pl --strict on our C files"
 	@echo "make sparse      rebuild the module under sparse"
 
@@ -109,3 +112,19 @@ clean:
 	@[ ! -d "$(KDIR)" ] || $(MAKE) -s -C $(KDIR) M=$(CURDIR) ARCH=um clean
 	@rm -f tools/memtouch/memtouch tools/vmsim/vmsim tools/swapwrite/swapwrite \
 		$(TESS_CHECK) tools/crashwrite/crashwrite tools/log-replay/log-replay
+
+# The x86_64 host kernel (Debian's source, mm-hooks, tests/x86/x86.config
+# over defconfig), cached beside the UML one, the module against it (built
+# from a copy in that cache, not in the tree), and the integration tests on
+# it under QEMU TCG: tools/x86/*, Documentation/x86-host.rst.  T=PATTERN
+# picks scripts; X86_KVM=1 adds a KVM guest on a tesseract disk.
+.PHONY: kernel-x86 modules-x86 check-x86
+
+kernel-x86: deps
+	@tools/x86/kernel.sh build > /dev/null
+
+modules-x86: kernel-x86
+	@tools/x86/modules.sh build > /dev/null
+
+check-x86: modules-x86 tools
+	@tools/x86/check.sh $(T)
