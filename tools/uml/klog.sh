@@ -23,14 +23,17 @@ klog_bugs() {
 		grep .
 }
 
-# boot_fault DIR RC: why the boot of DIR, which boot.sh ended with RC, did
-# not end with the init's clean power-off; prints nothing when it did.
+# boot_fault DIR RC [WHAT [TIMEOUT]]: why the boot of DIR, which its boot
+# script ended with RC, did not end with the init's clean power-off;
+# prints nothing when it did.  WHAT ran the kernel (default UML, by
+# tools/uml/boot.sh), TIMEOUT is the seconds it was given (default
+# TESS_TIMEOUT, else boot.sh's 300).
 boot_fault() {
-	local dir=$1 rc=$2
+	local dir=$1 rc=$2 what=${3:-UML} limit=${4:-${TESS_TIMEOUT:-300}}
 	case "$rc" in
 	0) ;;
-	124|137) echo "killed after ${TESS_TIMEOUT:-300} s"; return ;;
-	*) echo "UML exited with status $rc" ;;
+	124|137) echo "killed after $limit s"; return ;;
+	*) echo "$what exited with status $rc" ;;
 	esac
 	[ -f "$dir/booted" ] || echo "the init never ran"
 	[ -f "$dir/powered-off" ] || echo "the init did not power off"

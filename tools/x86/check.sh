@@ -56,19 +56,6 @@ kdir=$("$top/tools/x86/kernel.sh" dir)
 mdir=$("$top/tools/x86/modules.sh" dir)
 [ -f "$mdir/dm-tesseract/dm-tesseract.ko" ] || { echo "check.sh: no x86_64 module (run 'make modules-x86')" >&2; exit 2; }
 
-# boot_fault DIR RC: why a boot did not end in the init's power-off.
-boot_fault() {
-	case "$2" in
-	0) ;;
-	124|137) echo "killed after ${TESS_TIMEOUT:-900} s"; return ;;
-	*) echo "QEMU exited with status $2" ;;
-	esac
-	[ -f "$1/booted" ] || echo "the init never ran"
-	[ -f "$1/powered-off" ] || echo "the init did not power off"
-	grep -q 'reboot: Power down' "$1/console.txt" 2>/dev/null ||
-		echo "the kernel did not power down"
-}
-
 # run_boot NAME RUN [NAME=VALUE...]: boot once, RUN in it; its points.
 run_boot() {
 	local name=$1 run=$2 out=$work/$1 w v env=() t0 line
@@ -99,7 +86,7 @@ run_boot() {
 	done < <(cat "$out/result.tap" 2>/dev/null)
 	point_if "$name: ran to its end" \
 		"$([ -f "$out/end" ] || echo "it never returned to the init")"
-	point_if "$name: QEMU powered off cleanly" "$(boot_fault "$out" "$rc")"
+	point_if "$name: QEMU powered off cleanly" "$(boot_fault "$out" "$rc" QEMU "${TESS_TIMEOUT:-900}")"
 	point_if "$name: kernel log clean" "$(klog_bugs "$out")"
 	point_if "$name: no shell errors" \
 		"$(grep -E '^[^ ]+: line [0-9]+: ' "$out/stderr.txt" 2>/dev/null | head -n 10)"
