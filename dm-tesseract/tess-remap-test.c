@@ -27,10 +27,50 @@ static void tess_remap_map_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 1ULL << 33, 5, GFP_NOWAIT,
 					     &old, &had_old), 0);
 	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 2ULL);
-	KUNIT_EXPECT_TRUE(test, tess_remap_drop(&rm, 7, &s));
+	KUNIT_EXPECT_TRUE(test, tess_remap_drop_if(&rm, 7, 0, true, &s));
 	KUNIT_EXPECT_EQ(test, s, 71ULL);
-	KUNIT_EXPECT_FALSE(test, tess_remap_drop(&rm, 7, &s));
-	KUNIT_EXPECT_TRUE(test, tess_remap_drop(&rm, 1ULL << 33, &s));
+	KUNIT_EXPECT_FALSE(test, tess_remap_drop_if(&rm, 7, 0, true, &s));
+	KUNIT_EXPECT_TRUE(test, tess_remap_drop_if(&rm, 1ULL << 33, 0, true, &s));
+	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 0ULL);
+	tess_remap_destroy(&rm);
+}
+
+/*
+ * A compare-and-drop takes only a live remap of the given store block (or
+ * any, with @any); a refused one leaves the entry as it was, clean.
+ */
+static void tess_remap_drop_if_test(struct kunit *test)
+{
+	struct tess_remap_change ch[2];
+	struct tess_remap rm;
+	bool had_old;
+	u64 s, cur = 0, old, pos = 0;
+
+	tess_remap_init(&rm);
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 7, 70, GFP_NOWAIT, &old,
+					     &had_old), 0);
+	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 9, 90, GFP_NOWAIT, &old,
+					     &had_old), 0);
+	KUNIT_ASSERT_EQ(test, tess_remap_collect(&rm, &pos, ch, 2), 2U);
+
+	/* Another store block: a newer remap, left alone. */
+	KUNIT_EXPECT_FALSE(test, tess_remap_drop_if(&rm, 7, 71, false, &cur));
+	KUNIT_EXPECT_TRUE(test, tess_remap_get(&rm, 7, &s));
+	KUNIT_EXPECT_EQ(test, s, 70ULL);
+	KUNIT_EXPECT_FALSE(test, tess_remap_dirty(&rm));
+	KUNIT_EXPECT_EQ(test, tess_remap_drops(&rm), 0UL);
+
+	KUNIT_EXPECT_TRUE(test, tess_remap_drop_if(&rm, 7, 70, false, &cur));
+	KUNIT_EXPECT_EQ(test, cur, 70ULL);
+	KUNIT_EXPECT_FALSE(test, tess_remap_get(&rm, 7, &s));
+	/* A tombstone, and a block never remapped, are not dropped. */
+	KUNIT_EXPECT_FALSE(test, tess_remap_drop_if(&rm, 7, 70, false, &cur));
+	KUNIT_EXPECT_FALSE(test, tess_remap_drop_if(&rm, 7, 0, true, &cur));
+	KUNIT_EXPECT_FALSE(test, tess_remap_drop_if(&rm, 8, 0, true, &cur));
+	/* @any ignores @store, and reports the block it dropped. */
+	KUNIT_EXPECT_TRUE(test, tess_remap_drop_if(&rm, 9, 12345, true, &cur));
+	KUNIT_EXPECT_EQ(test, cur, 90ULL);
+	KUNIT_EXPECT_EQ(test, tess_remap_drops(&rm), 2UL);
 	KUNIT_EXPECT_EQ(test, tess_remap_count(&rm), 0ULL);
 	tess_remap_destroy(&rm);
 }
@@ -68,9 +108,9 @@ static void tess_remap_undrop_test(struct kunit *test)
 					     &had_old), 0);
 	KUNIT_EXPECT_EQ(test, tess_remap_collect(&rm, &pos, ch, 4), 3U);
 	KUNIT_EXPECT_EQ(test, tess_remap_drops(&rm), 0UL);
-	KUNIT_ASSERT_TRUE(test, tess_remap_drop(&rm, 1, &s));
-	KUNIT_ASSERT_TRUE(test, tess_remap_drop(&rm, 2, &s));
-	KUNIT_EXPECT_FALSE(test, tess_remap_drop(&rm, 2, &s));
+	KUNIT_ASSERT_TRUE(test, tess_remap_drop_if(&rm, 1, 0, true, &s));
+	KUNIT_ASSERT_TRUE(test, tess_remap_drop_if(&rm, 2, 0, true, &s));
+	KUNIT_EXPECT_FALSE(test, tess_remap_drop_if(&rm, 2, 0, true, &s));
 	KUNIT_EXPECT_EQ(test, tess_remap_drops(&rm), 2UL);
 
 	KUNIT_EXPECT_EQ(test, tess_remap_undrop(&rm, tess_remap_test_ref,
@@ -106,7 +146,7 @@ static void tess_remap_tombstone_test(struct kunit *test)
 	tess_remap_init(&rm);
 	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 3, 30, GFP_NOWAIT, &old,
 					     &had_old), 0);
-	KUNIT_ASSERT_TRUE(test, tess_remap_drop(&rm, 3, &s));
+	KUNIT_ASSERT_TRUE(test, tess_remap_drop_if(&rm, 3, 0, true, &s));
 	KUNIT_EXPECT_FALSE(test, tess_remap_get(&rm, 3, &s));
 	KUNIT_EXPECT_FALSE(test, tess_remap_any(&rm, 0, ULONG_MAX));
 	b = 0;
@@ -147,7 +187,7 @@ static void tess_remap_collect_test(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 9, 90, GFP_NOWAIT, &old,
 					     &had_old), 0);
-	KUNIT_ASSERT_TRUE(test, tess_remap_drop(&rm, 2, &s));
+	KUNIT_ASSERT_TRUE(test, tess_remap_drop_if(&rm, 2, 0, true, &s));
 	KUNIT_ASSERT_EQ(test, tess_remap_set(&rm, 5, 50, GFP_NOWAIT, &old,
 					     &had_old), 0);
 	KUNIT_EXPECT_TRUE(test, tess_remap_dirty(&rm));
@@ -201,7 +241,7 @@ static void tess_remap_any_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, tess_remap_any(&rm, 5, 15));
 	KUNIT_EXPECT_FALSE(test, tess_remap_any(&rm, 0, 9));
 	KUNIT_EXPECT_FALSE(test, tess_remap_any(&rm, 11, ULONG_MAX));
-	tess_remap_drop(&rm, 10, &old);
+	tess_remap_drop_if(&rm, 10, 0, true, &old);
 	KUNIT_EXPECT_FALSE(test, tess_remap_any(&rm, 0, ULONG_MAX));
 	tess_remap_destroy(&rm);
 }
@@ -234,8 +274,8 @@ static void tess_remap_reserve_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, tess_remap_get(&rm, 101, &s));
 	KUNIT_EXPECT_EQ(test, s, 5ULL);
 	/* Dropped and collected, nothing is left: the slots were released. */
-	KUNIT_EXPECT_TRUE(test, tess_remap_drop(&rm, 101, &s));
-	KUNIT_EXPECT_TRUE(test, tess_remap_drop(&rm, 102, &s));
+	KUNIT_EXPECT_TRUE(test, tess_remap_drop_if(&rm, 101, 0, true, &s));
+	KUNIT_EXPECT_TRUE(test, tess_remap_drop_if(&rm, 102, 0, true, &s));
 	KUNIT_EXPECT_EQ(test, tess_remap_collect(&rm, &pos, ch, 4), 2U);
 	KUNIT_EXPECT_TRUE(test, xa_empty(&rm.map));
 	tess_remap_destroy(&rm);
@@ -310,6 +350,7 @@ static void tess_remap_plan_test(struct kunit *test)
 static struct kunit_case tess_remap_cases[] = {
 	KUNIT_CASE(tess_remap_map_test),
 	KUNIT_CASE(tess_remap_tombstone_test),
+	KUNIT_CASE(tess_remap_drop_if_test),
 	KUNIT_CASE(tess_remap_undrop_test),
 	KUNIT_CASE(tess_remap_collect_test),
 	KUNIT_CASE(tess_remap_any_test),
