@@ -440,6 +440,9 @@ __tess_reloc_apply_remaps(struct tess_pool_disk *pd, struct tess_alloc *a,
 
 	lockdep_assert_held(&pd->lock);
 	lockdep_assert_irqs_disabled();
+	/* No other kind copies: not to be taken for a regroup and its @to. */
+	if (WARN_ON_ONCE(kind != TESS_MOVE_HOME && kind != TESS_MOVE_REGROUP))
+		return 0;
 	for (i = 0; i < nr; i++) {
 		/* Not @any: a guest write since the copy has the newer data. */
 		if (kind == TESS_MOVE_HOME) {

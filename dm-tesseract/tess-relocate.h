@@ -221,14 +221,14 @@ enum tess_reloc_found tess_reloc_find(struct tess_pool_disk *pd,
 /*
  * A step's copies done: for each of the @nr remaps @disk[i] -> @from[i]
  * it copied, drop it (@kind TESS_MOVE_HOME; @to is not read and may be
- * NULL) or switch it to the new store block @to[i] (TESS_MOVE_REGROUP; no
- * other kind), only if it still names @from[i]: a
- * guest write since the copy remapped the block anew, and that remap has
- * the newer data.  A dropped or replaced block is put in @a after the
- * commit that drops it; a new block not switched to is put at once (no
- * metadata names it).  Returns how many it dropped or switched.  The
- * caller holds @pd->lock (interrupts off), once for the whole step; any
- * context, never sleeps.
+ * NULL) or switch it to the new store block @to[i] (TESS_MOVE_REGROUP),
+ * only if it still names @from[i]: a guest write since the copy remapped
+ * the block anew, and that remap has the newer data.  Any other @kind is
+ * a bug: it warns and applies nothing.  A dropped or replaced block is
+ * put in @a after the commit that drops it; a new block not switched to
+ * is put at once (no metadata names it).  Returns how many it dropped or
+ * switched.  The caller holds @pd->lock (interrupts off), once for the
+ * whole step; any context, never sleeps.
  */
 unsigned int __tess_reloc_apply_remaps(struct tess_pool_disk *pd,
 				       struct tess_alloc *a,
