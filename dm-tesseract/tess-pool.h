@@ -93,11 +93,15 @@ struct tess_pool_disk {
 	/* The last commit left its changes out (no flush); pool mutex. */
 	bool held;
 	/*
-	 * Orders every change of @map with the store block reference each
-	 * remap holds, so that readers take their own references on the
-	 * blocks they read before a remap can go away.  Interrupts off;
-	 * taken inside the page-table lock by the hook, outside the xarray
-	 * and allocator locks.
+	 * Orders every change of a remap's liveness or store block in @map
+	 * (set, drop, undrop; load only before the disk is shared) with the
+	 * store block reference each remap holds, so that readers take
+	 * their own references on the blocks they read before a remap can
+	 * go away.  tess_remap_collect() (cleans live entries, erases
+	 * tombstones) and tess_remap_reserve()/_release() (empty slots
+	 * only) change @map without it.  Interrupts off; taken inside the
+	 * page-table lock by the hook, outside the xarray and allocator
+	 * locks.
 	 */
 	spinlock_t lock;
 	struct tess_remap map;
