@@ -110,7 +110,7 @@ static void tess_reloc_read_mode_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("regroup        "),
 			TESS_RELOC_REGROUP);
 	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("regroup         "),
-			-EINVAL);
+			-E2BIG);
 	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("regroupx\n"), -EINVAL);
 }
 
@@ -224,7 +224,8 @@ static const struct param_case param_cases[] = {
 	{ "plus sign", "+5", -EINVAL },
 	/* 23 characters fit the reader's buffer; 24 would read truncated. */
 	{ "longest write", "00000000000000000000005", 0, 5 },
-	{ "too long, not truncated", "000000000000000000000010", -EINVAL },
+	{ "too long, not truncated", "000000000000000000000010", -E2BIG },
+	{ "too long and not a number", "xxxxxxxxxxxxxxxxxxxxxxxx", -E2BIG },
 };
 
 static void param_case_desc(const struct param_case *c, char *desc)

@@ -61,14 +61,17 @@ EXPORT_SYMBOL_IF_KUNIT(tess_reloc_parse_mode);
 /*
  * Module parameters: the defaults of pool tables that do not set them.
  * A write is checked as a table's feature argument would be; one too long
- * for the buffer is refused, not read truncated.
+ * for the buffer is refused (-E2BIG, logged as such), not read truncated.
  */
+#define TESS_RELOC_MODE_CHARS	15	/* longest mode write, newline included */
+#define TESS_RELOC_NUM_CHARS	23	/* and number write */
+
 VISIBLE_IF_KUNIT int tess_reloc_read_mode(const char *val)
 {
-	char buf[16];
+	char buf[TESS_RELOC_MODE_CHARS + 1];
 
 	if (strscpy(buf, val, sizeof(buf)) < 0)
-		return -EINVAL;
+		return -E2BIG;
 	return tess_reloc_parse_mode(strim(buf));
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_reloc_read_mode);
@@ -77,6 +80,11 @@ static int tess_reloc_mode_set(const char *val, const struct kernel_param *kp)
 {
 	int m = tess_reloc_read_mode(val);
 
+	if (m == -E2BIG) {
+		DMERR("%s: value too long (at most %d characters)", kp->name,
+		      TESS_RELOC_MODE_CHARS);
+		return -EINVAL;
+	}
 	if (m < 0) {
 		DMERR("relocate: invalid mode, must be off, home, regroup or auto");
 		return -EINVAL;
@@ -104,10 +112,10 @@ MODULE_PARM_DESC(relocate,
 VISIBLE_IF_KUNIT int tess_reloc_read(const char *val, u64 min, u64 max,
 				     u64 *v)
 {
-	char buf[24];
+	char buf[TESS_RELOC_NUM_CHARS + 1];
 
 	if (strscpy(buf, val, sizeof(buf)) < 0)
-		return -EINVAL;
+		return -E2BIG;
 	strim(buf);	/* a write's newline; a leading space stays, an error */
 	if (tess_read_u64(buf, max, v) || *v < min)
 		return -EINVAL;
@@ -125,9 +133,16 @@ struct tess_reloc_param {
 static int tess_reloc_uint_set(const char *val, const struct kernel_param *kp)
 {
 	const struct tess_reloc_param *p = kp->arg;
+	int r;
 	u64 v;
 
-	if (tess_reloc_read(val, p->min, p->max, &v)) {
+	r = tess_reloc_read(val, p->min, p->max, &v);
+	if (r == -E2BIG) {
+		DMERR("%s: value too long (at most %d characters)", kp->name,
+		      TESS_RELOC_NUM_CHARS);
+		return -EINVAL;
+	}
+	if (r) {
 		DMERR("%s: invalid value, must be %s", kp->name, p->what);
 		return -EINVAL;
 	}

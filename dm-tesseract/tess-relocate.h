@@ -240,14 +240,16 @@ unsigned long tess_reloc_delay(unsigned int rate, unsigned int blocks);
 /*
  * A number module parameter's write @val: trailing white space (a sysfs
  * write's newline) stripped, then decimal digits only in [@min, @max].
- * Returns 0 with *@v set, or -EINVAL (also for a write of more than 23
- * characters).  Pure: any context.
+ * Returns 0 with *@v set, -E2BIG for a write of more than 23 characters
+ * (the caller logs that and returns -EINVAL), or -EINVAL.  Pure: any
+ * context.
  */
 int tess_reloc_read(const char *val, u64 min, u64 max, u64 *v);
 /*
  * The mode module parameter's write @val, white space around it stripped:
- * a mode (tess_reloc_parse_mode()), or -EINVAL (also for a write of more
- * than 15 characters).  Pure: any context.
+ * a mode (tess_reloc_parse_mode()), -E2BIG for a write of more than 15
+ * characters (the caller logs that and returns -EINVAL), or -EINVAL.
+ * Pure: any context.
  */
 int tess_reloc_read_mode(const char *val);
 #endif
