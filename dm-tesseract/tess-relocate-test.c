@@ -135,12 +135,18 @@ static void tess_reloc_delay_test(struct kunit *test)
 	KUNIT_EXPECT_GE(test, tess_reloc_delay(100000, 1), 1UL);
 }
 
-/* The mode parameter's write: white space stripped, never truncated. */
+/*
+ * The mode parameter's write: trailing white space stripped, a leading
+ * one refused as the number reader refuses it, never truncated.
+ */
 static void tess_reloc_read_mode_test(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("regroup\n"),
 			TESS_RELOC_REGROUP);
-	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode(" home "), TESS_RELOC_HOME);
+	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("home \t\n"),
+			TESS_RELOC_HOME);
+	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode(" home"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("\thome\n"), -EINVAL);
 	/* 15 characters fit; 16 would read as "regroup" and spaces. */
 	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("regroup        "),
 			TESS_RELOC_REGROUP);

@@ -60,8 +60,10 @@ EXPORT_SYMBOL_IF_KUNIT(tess_reloc_parse_mode);
 
 /*
  * Module parameters: the defaults of pool tables that do not set them.
- * A write is checked as a table's feature argument would be; one too long
- * for the buffer is refused (-E2BIG, logged as such), not read truncated.
+ * A write is checked as a table's feature argument would be, once its
+ * trailing white space (a write's newline) is stripped: a leading space
+ * stays, and makes it wrong.  One too long for the buffer is refused
+ * (-E2BIG, logged as such), not read truncated.
  */
 #define TESS_RELOC_MODE_CHARS	15	/* longest mode write, newline included */
 #define TESS_RELOC_NUM_CHARS	23	/* and number write */
@@ -72,7 +74,8 @@ VISIBLE_IF_KUNIT int tess_reloc_read_mode(const char *val)
 
 	if (strscpy(buf, val, sizeof(buf)) < 0)
 		return -E2BIG;
-	return tess_reloc_parse_mode(strim(buf));
+	strim(buf);	/* its return value would skip a leading space too */
+	return tess_reloc_parse_mode(buf);
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_reloc_read_mode);
 
@@ -116,7 +119,7 @@ VISIBLE_IF_KUNIT int tess_reloc_read(const char *val, u64 min, u64 max,
 
 	if (strscpy(buf, val, sizeof(buf)) < 0)
 		return -E2BIG;
-	strim(buf);	/* a write's newline; a leading space stays, an error */
+	strim(buf);	/* as the mode's */
 	if (tess_read_u64(buf, max, v) || *v < min)
 		return -EINVAL;
 	return 0;

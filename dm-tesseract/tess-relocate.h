@@ -246,8 +246,9 @@ unsigned long tess_reloc_delay(unsigned int rate, unsigned int blocks);
  */
 int tess_reloc_read(const char *val, u64 min, u64 max, u64 *v);
 /*
- * The mode module parameter's write @val, white space around it stripped:
- * a mode (tess_reloc_parse_mode()), -E2BIG for a write of more than 15
+ * The mode module parameter's write @val, trailing white space stripped (a
+ * leading one is refused, as by tess_reloc_read()): a mode
+ * (tess_reloc_parse_mode()), -E2BIG for a write of more than 15
  * characters (the caller logs that and returns -EINVAL), or -EINVAL.
  * Pure: any context.
  */
