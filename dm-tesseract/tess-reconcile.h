@@ -23,8 +23,9 @@
  * Locking: the disk's lock (struct tess_pool_disk) orders every change of
  * a remap's liveness or store block with the store block reference that
  * each remap holds, and lets readers take their own references on the
- * blocks they read before a remap can go away.  It is taken with interrupts off, inside the
- * page-table lock (the hook), and outside the xarray and allocator locks.
+ * blocks they read before a remap can go away.  It is taken with
+ * interrupts off, inside the page-table lock (the hook), and outside the
+ * xarray and allocator locks.
  * @lock guards @deferred.  The hook cannot allocate there: before each run
  * of pages it walks, it reserves the run's slots of the map, sleeping (its
  * ->prepare()), and releases what it did not fill after (->finish()).

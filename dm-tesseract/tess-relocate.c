@@ -573,8 +573,10 @@ static void tess_reloc_put_refs(struct tess_reloc_step *s)
 }
 
 /*
- * One step over extents [@ext, @ext + nr_ext) of @pd.  Returns the blocks
- * copied (0: none there), -ENOSPC (no room to regroup) or -EIO.
+ * One step over extents [@ext, @ext + nr_ext) of @pd, of @kind TESS_MOVE_HOME
+ * or TESS_MOVE_REGROUP.  Returns the blocks copied (0: none there), -ENOSPC
+ * (no room to regroup), -EIO, or -EINVAL for another kind (a bug: refused
+ * before anything is copied).
  */
 static int tess_reloc_step(struct tess_reloc *rl, struct tess_pool_disk *pd,
 			   struct block_device *data,
@@ -583,6 +585,8 @@ static int tess_reloc_step(struct tess_reloc *rl, struct tess_pool_disk *pd,
 	struct tess_reloc_step *s = rl->step;
 	int r;
 
+	if (WARN_ON_ONCE(kind != TESS_MOVE_HOME && kind != TESS_MOVE_REGROUP))
+		return -EINVAL;
 	s->pd = pd;
 	s->data = data;
 	s->kind = kind;

@@ -80,6 +80,8 @@ static void tess_remap_drop_if_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, tess_remap_drop_if(rm, 7, 70, false, &cur));
 	KUNIT_EXPECT_EQ(test, cur, 70ULL);
 	KUNIT_EXPECT_FALSE(test, tess_remap_get(rm, 7, &s));
+	/* The drop is a dirty tombstone: the next commit removes it. */
+	KUNIT_EXPECT_TRUE(test, tess_remap_dirty(rm));
 	/* A tombstone, and a block never remapped, are not dropped. */
 	KUNIT_EXPECT_FALSE(test, tess_remap_drop_if(rm, 7, 70, false, &cur));
 	KUNIT_EXPECT_FALSE(test, tess_remap_drop_if(rm, 7, 0, true, &cur));
@@ -89,6 +91,15 @@ static void tess_remap_drop_if_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cur, 90ULL);
 	KUNIT_EXPECT_EQ(test, tess_remap_drops(rm), 2UL);
 	KUNIT_EXPECT_EQ(test, tess_remap_count(rm), 0ULL);
+	/* Both drops reach the commit as removals of the blocks they held. */
+	pos = 0;
+	KUNIT_ASSERT_EQ(test, tess_remap_collect(rm, &pos, ch, 2), 2U);
+	KUNIT_EXPECT_EQ(test, ch[0].disk, 7ULL);
+	KUNIT_EXPECT_EQ(test, ch[0].store, 70ULL);
+	KUNIT_EXPECT_FALSE(test, ch[0].live);
+	KUNIT_EXPECT_EQ(test, ch[1].disk, 9ULL);
+	KUNIT_EXPECT_EQ(test, ch[1].store, 90ULL);
+	KUNIT_EXPECT_FALSE(test, ch[1].live);
 }
 
 static int tess_remap_test_ref(void *ctx, u64 store)
