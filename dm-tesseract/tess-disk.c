@@ -16,6 +16,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+#include "tess-args.h"
 #include "tess-disk.h"
 #include "tess-metadata.h"
 #include "tess-pool.h"
@@ -108,13 +109,12 @@ static int tess_disk_get_data_dev(struct tess_disk *td, const char *path)
 	return 0;
 }
 
-/* The disk id: decimal, 0..TESS_MD_MAX_DISK_ID. */
+/* The disk id: decimal, 0..TESS_MD_MAX_DISK_ID, read as every number is. */
 static int tess_disk_parse_id(struct tess_disk *td, const char *arg)
 {
-	unsigned int id;
+	u64 id;
 
-	if (!*arg || arg[strspn(arg, "0123456789")] || kstrtouint(arg, 10, &id) ||
-	    id > TESS_MD_MAX_DISK_ID) {
+	if (tess_read_u64(arg, TESS_MD_MAX_DISK_ID, &id)) {
 		td->ti->error = "Invalid disk id";
 		return -EINVAL;
 	}

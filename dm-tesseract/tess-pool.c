@@ -183,10 +183,7 @@ bool __tess_pool_disk_drop_remap(struct tess_pool_disk *pd,
 
 	lockdep_assert_held(&pd->lock);
 	lockdep_assert_irqs_disabled();
-	if (!tess_remap_get(&pd->map, disk, &cur) || (!any && cur != store))
-		return false;
-	/* Live a moment ago, and only a holder of @pd->lock drops: see .h. */
-	if (WARN_ON_ONCE(!tess_remap_drop(&pd->map, disk, &cur)))
+	if (!tess_remap_drop_if(&pd->map, disk, store, any, &cur))
 		return false;
 	tess_alloc_put_after_commit(a, cur);
 	atomic64_dec(&pd->remapped);

@@ -93,11 +93,15 @@ struct tess_pool_disk {
 	/* The last commit left its changes out (no flush); pool mutex. */
 	bool held;
 	/*
-	 * Orders every change of @map with the store block reference each
-	 * remap holds, so that readers take their own references on the
-	 * blocks they read before a remap can go away.  Interrupts off;
-	 * taken inside the page-table lock by the hook, outside the xarray
-	 * and allocator locks.
+	 * Orders every change of a remap's liveness or store block in @map
+	 * (set, drop, undrop; load only before the disk is shared) with the
+	 * store block reference each remap holds, so that readers take
+	 * their own references on the blocks they read before a remap can
+	 * go away.  tess_remap_collect() (cleans live entries, erases
+	 * tombstones) and tess_remap_reserve()/_release() (empty slots
+	 * only) change @map without it.  Interrupts off; taken inside the
+	 * page-table lock by the hook, outside the xarray and allocator
+	 * locks.
 	 */
 	spinlock_t lock;
 	struct tess_remap map;
@@ -121,12 +125,10 @@ struct tess_alloc;
  * @any), and account for it: one remap less in @pd->remapped, and its
  * store block put in @a after the commit that drops it.  Returns true if
  * it dropped one; the caller then tells the pool (tess_pool_changed()).
- * The caller holds @pd->lock (interrupts off).  The lookup and the drop
- * are two steps of the map, so the rule they rely on is: every change of
- * a remap's liveness or store block (set, drop, undrop) is made under
- * @pd->lock, and load only before the disk is shared.  The worker's
- * tess_remap_collect() runs without it, but only cleans live entries and
- * erases tombstones.  Any context, never sleeps.
+ * The compare and the drop are one step of the map
+ * (tess_remap_drop_if()); the caller holds @pd->lock (interrupts off) so
+ * that the drop is ordered with the references readers take (@lock).
+ * Any context, never sleeps.
  */
 bool __tess_pool_disk_drop_remap(struct tess_pool_disk *pd,
 				 struct tess_alloc *a, u64 disk, u64 store,

@@ -21,10 +21,11 @@
  * all home and drops them.
  *
  * Locking: the disk's lock (struct tess_pool_disk) orders every change of
- * the remap map with the store block reference that each remap holds, and
- * lets readers take their own references on the blocks they read before a
- * remap can go away.  It is taken with interrupts off, inside the
- * page-table lock (the hook), and outside the xarray and allocator locks.
+ * a remap's liveness or store block with the store block reference that
+ * each remap holds, and lets readers take their own references on the
+ * blocks they read before a remap can go away.  It is taken with
+ * interrupts off, inside the page-table lock (the hook), and outside the
+ * xarray and allocator locks.
  * @lock guards @deferred.  The hook cannot allocate there: before each run
  * of pages it walks, it reserves the run's slots of the map, sleeping (its
  * ->prepare()), and releases what it did not fill after (->finish()).

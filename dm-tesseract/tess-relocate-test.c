@@ -12,17 +12,54 @@
 #include "tess-pool.h"
 #include "tess-relocate.h"
 
+/*
+ * Teardown as KUnit actions, so that a failed assertion in a case or its
+ * setup leaks nothing: they run when the case ends, however it ends.
+ */
+static void remap_release(void *rm)
+{
+	tess_remap_destroy(rm);
+}
+
+static void alloc_release(void *a)
+{
+	tess_alloc_destroy(a);
+}
+
+/* A pool disk object with its lock and an empty map, freed with the case. */
+static struct tess_pool_disk *test_disk(struct kunit *test)
+{
+	struct tess_pool_disk *pd = kunit_kzalloc(test, sizeof(*pd),
+						  GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, pd);
+	spin_lock_init(&pd->lock);
+	tess_remap_init(&pd->map);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, remap_release,
+							&pd->map), 0);
+	return pd;
+}
+
+/* An allocator of store blocks [0, 8), destroyed with the case. */
+static struct tess_alloc *test_alloc(struct kunit *test)
+{
+	struct tess_alloc *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_EQ(test, tess_alloc_init(a, 0, 8), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, alloc_release, a),
+			0);
+	return a;
+}
+
 /* A disk object with only its remap map, as planning reads it. */
 static struct tess_pool_disk *plan_disk(struct kunit *test,
 					const u64 (*remaps)[2],
 					unsigned int nr)
 {
-	struct tess_pool_disk *pd = kunit_kzalloc(test, sizeof(*pd),
-						  GFP_KERNEL);
+	struct tess_pool_disk *pd = test_disk(test);
 	unsigned int i;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pd);
-	tess_remap_init(&pd->map);
 	for (i = 0; i < nr; i++)
 		KUNIT_ASSERT_EQ(test, tess_remap_load(&pd->map, remaps[i][0],
 						      remaps[i][1], GFP_KERNEL),
@@ -47,7 +84,6 @@ static void tess_reloc_scattered_test(struct kunit *test)
 	/* 13 then 30: two extents together are out of order. */
 	KUNIT_EXPECT_TRUE(test, tess_reloc_scattered(pd, 0, 2));
 	KUNIT_EXPECT_FALSE(test, tess_reloc_scattered(pd, 3, 4));
-	tess_remap_destroy(&pd->map);
 }
 
 static void tess_reloc_find_test(struct kunit *test)
@@ -86,7 +122,6 @@ static void tess_reloc_find_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tess_reloc_find(pd, TESS_MOVE_REGROUP, 8, &ext,
 					      8), TESS_FOUND);
 	KUNIT_EXPECT_EQ(test, ext, 1ULL);
-	tess_remap_destroy(&pd->map);
 }
 
 static void tess_reloc_delay_test(struct kunit *test)
@@ -100,17 +135,23 @@ static void tess_reloc_delay_test(struct kunit *test)
 	KUNIT_EXPECT_GE(test, tess_reloc_delay(100000, 1), 1UL);
 }
 
-/* The mode parameter's write: white space stripped, never truncated. */
+/*
+ * The mode parameter's write: trailing white space stripped, a leading
+ * one refused as the number reader refuses it, never truncated.
+ */
 static void tess_reloc_read_mode_test(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("regroup\n"),
 			TESS_RELOC_REGROUP);
-	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode(" home "), TESS_RELOC_HOME);
+	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("home \t\n"),
+			TESS_RELOC_HOME);
+	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode(" home"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("\thome\n"), -EINVAL);
 	/* 15 characters fit; 16 would read as "regroup" and spaces. */
 	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("regroup        "),
 			TESS_RELOC_REGROUP);
 	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("regroup         "),
-			-EINVAL);
+			-E2BIG);
 	KUNIT_EXPECT_EQ(test, tess_reloc_read_mode("regroupx\n"), -EINVAL);
 }
 
@@ -144,18 +185,12 @@ static bool drop_if(struct tess_pool_disk *pd, struct tess_alloc *a, u64 disk,
  */
 static void tess_pool_disk_drop_remap_test(struct kunit *test)
 {
-	struct tess_pool_disk *pd = kunit_kzalloc(test, sizeof(*pd),
-						  GFP_KERNEL);
-	struct tess_alloc *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct tess_pool_disk *pd = test_disk(test);
+	struct tess_alloc *a = test_alloc(test);
 	struct tess_remap_change ch[3];
 	u64 blocks[2], s, pos = 0;
 
-	KUNIT_ASSERT_NOT_NULL(test, pd);
-	KUNIT_ASSERT_NOT_NULL(test, a);
-	KUNIT_ASSERT_EQ(test, tess_alloc_init(a, 0, 8), 0);
 	KUNIT_ASSERT_EQ(test, tess_alloc_get(a, 2, blocks), 2U);
-	spin_lock_init(&pd->lock);
-	tess_remap_init(&pd->map);
 	KUNIT_ASSERT_EQ(test, tess_remap_load(&pd->map, 5, blocks[0],
 					      GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, tess_remap_load(&pd->map, 6, blocks[1],
@@ -197,8 +232,6 @@ static void tess_pool_disk_drop_remap_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tess_alloc_commit_end(a, true), 2ULL);
 	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, blocks[0]), 0U);
 	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, blocks[1]), 0U);
-	tess_remap_destroy(&pd->map);
-	tess_alloc_destroy(a);
 }
 
 struct param_case {
@@ -224,7 +257,8 @@ static const struct param_case param_cases[] = {
 	{ "plus sign", "+5", -EINVAL },
 	/* 23 characters fit the reader's buffer; 24 would read truncated. */
 	{ "longest write", "00000000000000000000005", 0, 5 },
-	{ "too long, not truncated", "000000000000000000000010", -EINVAL },
+	{ "too long, not truncated", "000000000000000000000010", -E2BIG },
+	{ "too long and not a number", "xxxxxxxxxxxxxxxxxxxxxxxx", -E2BIG },
 };
 
 static void param_case_desc(const struct param_case *c, char *desc)
@@ -241,27 +275,27 @@ KUNIT_ARRAY_PARAM(param, param_cases, param_case_desc);
 static struct tess_pool_disk *apply_disk(struct kunit *test,
 					 struct tess_alloc *a, u64 *b)
 {
-	struct tess_pool_disk *pd = kunit_kzalloc(test, sizeof(*pd),
-						  GFP_KERNEL);
-	bool had;
-	u64 old;
+	struct tess_pool_disk *pd = test_disk(test);
+	unsigned long flags;
+	bool had = false;
+	u64 old = 0;
+	int r;
 
-	KUNIT_ASSERT_NOT_NULL(test, pd);
-	KUNIT_ASSERT_EQ(test, tess_alloc_init(a, 0, 8), 0);
 	KUNIT_ASSERT_EQ(test, tess_alloc_get(a, 3, b), 3U);
-	spin_lock_init(&pd->lock);
-	tess_remap_init(&pd->map);
 	KUNIT_ASSERT_EQ(test, tess_remap_load(&pd->map, 5, b[0], GFP_KERNEL),
 			0);
 	KUNIT_ASSERT_EQ(test, tess_remap_load(&pd->map, 6, b[1], GFP_KERNEL),
 			0);
 	atomic64_set(&pd->remapped, 2);
-	/* The guest's overwrite, as reconciliation makes it. */
-	KUNIT_ASSERT_EQ(test, tess_remap_set(&pd->map, 5, b[2], GFP_NOWAIT,
-					     &old, &had), 0);
+	/* The guest's overwrite, as reconciliation makes it: under the lock. */
+	spin_lock_irqsave(&pd->lock, flags);
+	r = tess_remap_set(&pd->map, 5, b[2], GFP_NOWAIT, &old, &had);
+	if (!r && had)
+		tess_alloc_put_after_commit(a, old);
+	spin_unlock_irqrestore(&pd->lock, flags);
+	KUNIT_ASSERT_EQ(test, r, 0);
 	KUNIT_ASSERT_TRUE(test, had);
 	KUNIT_ASSERT_EQ(test, old, b[0]);
-	tess_alloc_put_after_commit(a, b[0]);
 	return pd;
 }
 
@@ -282,11 +316,10 @@ static unsigned int apply(struct tess_pool_disk *pd, struct tess_alloc *a,
 /* A home step drops what it copied, never the guest's newer remap. */
 static void tess_reloc_apply_home_test(struct kunit *test)
 {
-	struct tess_alloc *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct tess_alloc *a = test_alloc(test);
 	struct tess_pool_disk *pd;
 	u64 b[3], from[2], s;
 
-	KUNIT_ASSERT_NOT_NULL(test, a);
 	pd = apply_disk(test, a, b);
 	from[0] = b[0];
 	from[1] = b[1];
@@ -298,8 +331,6 @@ static void tess_reloc_apply_home_test(struct kunit *test)
 	/* b[0] by the guest's write, b[1] by the step: both after commit. */
 	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 2ULL);
 	KUNIT_EXPECT_EQ(test, tess_alloc_refs(a, b[2]), 1U);
-	tess_remap_destroy(&pd->map);
-	tess_alloc_destroy(a);
 }
 
 /*
@@ -308,11 +339,10 @@ static void tess_reloc_apply_home_test(struct kunit *test)
  */
 static void tess_reloc_apply_regroup_test(struct kunit *test)
 {
-	struct tess_alloc *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct tess_alloc *a = test_alloc(test);
 	struct tess_pool_disk *pd;
 	u64 b[3], from[2], to[2], s;
 
-	KUNIT_ASSERT_NOT_NULL(test, a);
 	pd = apply_disk(test, a, b);
 	KUNIT_ASSERT_EQ(test, tess_alloc_get(a, 2, to), 2U);
 	from[0] = b[0];
@@ -327,8 +357,6 @@ static void tess_reloc_apply_regroup_test(struct kunit *test)
 	/* A switch is no remap more or less. */
 	KUNIT_EXPECT_EQ(test, atomic64_read(&pd->remapped), 2LL);
 	KUNIT_EXPECT_EQ(test, tess_alloc_nr_pending(a), 2ULL);
-	tess_remap_destroy(&pd->map);
-	tess_alloc_destroy(a);
 }
 
 /* A number module parameter's write, as relocation reads it. */

@@ -60,16 +60,22 @@ EXPORT_SYMBOL_IF_KUNIT(tess_reloc_parse_mode);
 
 /*
  * Module parameters: the defaults of pool tables that do not set them.
- * A write is checked as a table's feature argument would be; one too long
- * for the buffer is refused, not read truncated.
+ * A write is checked as a table's feature argument would be, once its
+ * trailing white space (a write's newline) is stripped: a leading space
+ * stays, and makes it wrong.  One too long for the buffer is refused
+ * (-E2BIG, logged as such), not read truncated.
  */
+#define TESS_RELOC_MODE_CHARS	15	/* longest mode write, newline included */
+#define TESS_RELOC_NUM_CHARS	23	/* and number write */
+
 VISIBLE_IF_KUNIT int tess_reloc_read_mode(const char *val)
 {
-	char buf[16];
+	char buf[TESS_RELOC_MODE_CHARS + 1];
 
 	if (strscpy(buf, val, sizeof(buf)) < 0)
-		return -EINVAL;
-	return tess_reloc_parse_mode(strim(buf));
+		return -E2BIG;
+	strim(buf);	/* its return value would skip a leading space too */
+	return tess_reloc_parse_mode(buf);
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_reloc_read_mode);
 
@@ -77,6 +83,11 @@ static int tess_reloc_mode_set(const char *val, const struct kernel_param *kp)
 {
 	int m = tess_reloc_read_mode(val);
 
+	if (m == -E2BIG) {
+		DMERR("%s: value too long (at most %d characters)", kp->name,
+		      TESS_RELOC_MODE_CHARS);
+		return -EINVAL;
+	}
 	if (m < 0) {
 		DMERR("relocate: invalid mode, must be off, home, regroup or auto");
 		return -EINVAL;
@@ -104,11 +115,11 @@ MODULE_PARM_DESC(relocate,
 VISIBLE_IF_KUNIT int tess_reloc_read(const char *val, u64 min, u64 max,
 				     u64 *v)
 {
-	char buf[24];
+	char buf[TESS_RELOC_NUM_CHARS + 1];
 
 	if (strscpy(buf, val, sizeof(buf)) < 0)
-		return -EINVAL;
-	strim(buf);	/* a write's newline; a leading space stays, an error */
+		return -E2BIG;
+	strim(buf);	/* as the mode's */
 	if (tess_read_u64(buf, max, v) || *v < min)
 		return -EINVAL;
 	return 0;
@@ -125,9 +136,16 @@ struct tess_reloc_param {
 static int tess_reloc_uint_set(const char *val, const struct kernel_param *kp)
 {
 	const struct tess_reloc_param *p = kp->arg;
+	int r;
 	u64 v;
 
-	if (tess_reloc_read(val, p->min, p->max, &v)) {
+	r = tess_reloc_read(val, p->min, p->max, &v);
+	if (r == -E2BIG) {
+		DMERR("%s: value too long (at most %d characters)", kp->name,
+		      TESS_RELOC_NUM_CHARS);
+		return -EINVAL;
+	}
+	if (r) {
 		DMERR("%s: invalid value, must be %s", kp->name, p->what);
 		return -EINVAL;
 	}
@@ -440,6 +458,9 @@ __tess_reloc_apply_remaps(struct tess_pool_disk *pd, struct tess_alloc *a,
 
 	lockdep_assert_held(&pd->lock);
 	lockdep_assert_irqs_disabled();
+	/* No other kind copies: not to be taken for a regroup and its @to. */
+	if (WARN_ON_ONCE(kind != TESS_MOVE_HOME && kind != TESS_MOVE_REGROUP))
+		return 0;
 	for (i = 0; i < nr; i++) {
 		/* Not @any: a guest write since the copy has the newer data. */
 		if (kind == TESS_MOVE_HOME) {
@@ -552,8 +573,10 @@ static void tess_reloc_put_refs(struct tess_reloc_step *s)
 }
 
 /*
- * One step over extents [@ext, @ext + nr_ext) of @pd.  Returns the blocks
- * copied (0: none there), -ENOSPC (no room to regroup) or -EIO.
+ * One step over extents [@ext, @ext + nr_ext) of @pd, of @kind TESS_MOVE_HOME
+ * or TESS_MOVE_REGROUP.  Returns the blocks copied (0: none there), -ENOSPC
+ * (no room to regroup), -EIO, or -EINVAL for another kind (a bug: refused
+ * before anything is copied).
  */
 static int tess_reloc_step(struct tess_reloc *rl, struct tess_pool_disk *pd,
 			   struct block_device *data,
@@ -562,6 +585,8 @@ static int tess_reloc_step(struct tess_reloc *rl, struct tess_pool_disk *pd,
 	struct tess_reloc_step *s = rl->step;
 	int r;
 
+	if (WARN_ON_ONCE(kind != TESS_MOVE_HOME && kind != TESS_MOVE_REGROUP))
+		return -EINVAL;
 	s->pd = pd;
 	s->data = data;
 	s->kind = kind;

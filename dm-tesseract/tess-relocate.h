@@ -221,14 +221,14 @@ enum tess_reloc_found tess_reloc_find(struct tess_pool_disk *pd,
 /*
  * A step's copies done: for each of the @nr remaps @disk[i] -> @from[i]
  * it copied, drop it (@kind TESS_MOVE_HOME; @to is not read and may be
- * NULL) or switch it to the new store block @to[i] (TESS_MOVE_REGROUP; no
- * other kind), only if it still names @from[i]: a
- * guest write since the copy remapped the block anew, and that remap has
- * the newer data.  A dropped or replaced block is put in @a after the
- * commit that drops it; a new block not switched to is put at once (no
- * metadata names it).  Returns how many it dropped or switched.  The
- * caller holds @pd->lock (interrupts off), once for the whole step; any
- * context, never sleeps.
+ * NULL) or switch it to the new store block @to[i] (TESS_MOVE_REGROUP),
+ * only if it still names @from[i]: a guest write since the copy remapped
+ * the block anew, and that remap has the newer data.  Any other @kind is
+ * a bug: it warns and applies nothing.  A dropped or replaced block is
+ * put in @a after the commit that drops it; a new block not switched to
+ * is put at once (no metadata names it).  Returns how many it dropped or
+ * switched.  The caller holds @pd->lock (interrupts off), once for the
+ * whole step; any context, never sleeps.
  */
 unsigned int __tess_reloc_apply_remaps(struct tess_pool_disk *pd,
 				       struct tess_alloc *a,
@@ -240,14 +240,17 @@ unsigned long tess_reloc_delay(unsigned int rate, unsigned int blocks);
 /*
  * A number module parameter's write @val: trailing white space (a sysfs
  * write's newline) stripped, then decimal digits only in [@min, @max].
- * Returns 0 with *@v set, or -EINVAL (also for a write of more than 23
- * characters).  Pure: any context.
+ * Returns 0 with *@v set, -E2BIG for a write of more than 23 characters
+ * (the caller logs that and returns -EINVAL), or -EINVAL.  Pure: any
+ * context.
  */
 int tess_reloc_read(const char *val, u64 min, u64 max, u64 *v);
 /*
- * The mode module parameter's write @val, white space around it stripped:
- * a mode (tess_reloc_parse_mode()), or -EINVAL (also for a write of more
- * than 15 characters).  Pure: any context.
+ * The mode module parameter's write @val, trailing white space stripped (a
+ * leading one is refused, as by tess_reloc_read()): a mode
+ * (tess_reloc_parse_mode()), -E2BIG for a write of more than 15
+ * characters (the caller logs that and returns -EINVAL), or -EINVAL.
+ * Pure: any context.
  */
 int tess_reloc_read_mode(const char *val);
 #endif

@@ -84,28 +84,30 @@ int tess_remap_load(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp)
 }
 EXPORT_SYMBOL_IF_KUNIT(tess_remap_load);
 
-bool tess_remap_drop(struct tess_remap *rm, u64 disk, u64 *store)
+bool tess_remap_drop_if(struct tess_remap *rm, u64 disk, u64 store, bool any,
+			u64 *cur)
 {
 	XA_STATE(xas, &rm->map, disk);
 	unsigned long flags;
-	bool live;
+	bool drop;
 	void *e;
 
 	xa_lock_irqsave(&rm->map, flags);
 	e = xas_load(&xas);
-	live = tess_remap_is_live(e);
-	if (live) {
-		*store = tess_remap_store_of(e);
+	drop = tess_remap_is_live(e) &&
+	       (any || tess_remap_store_of(e) == store);
+	if (drop) {
+		*cur = tess_remap_store_of(e);
 		/* The slot exists: storing into it allocates nothing. */
-		xas_store(&xas, tess_remap_tombstone(*store));
+		xas_store(&xas, tess_remap_tombstone(*cur));
 		xas_clear_mark(&xas, TESS_REMAP_LIVE);
 		xas_set_mark(&xas, TESS_REMAP_DIRTY);
 		WRITE_ONCE(rm->nr_drops, rm->nr_drops + 1);
 	}
 	xa_unlock_irqrestore(&rm->map, flags);
-	return live;
+	return drop;
 }
-EXPORT_SYMBOL_IF_KUNIT(tess_remap_drop);
+EXPORT_SYMBOL_IF_KUNIT(tess_remap_drop_if);
 
 unsigned long tess_remap_drops(struct tess_remap *rm)
 {

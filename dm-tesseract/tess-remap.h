@@ -55,13 +55,16 @@ int tess_remap_set(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp,
  */
 int tess_remap_load(struct tess_remap *rm, u64 disk, u64 store, gfp_t gfp);
 /*
- * Drop the remap of @disk: it becomes a dirty tombstone.  True and
- * *@store if it was live (the caller puts @store after commit).  Any
- * context.
+ * Drop the remap of @disk if it is live and maps store block @store (any
+ * store block if @any): it becomes a dirty tombstone.  True and *@cur, the
+ * store block it mapped, if it dropped it (the caller puts *@cur after
+ * commit).  The check and the drop are one hold of the xarray's lock, so
+ * a remap set anew meanwhile is never the one dropped.  Any context.
  */
-bool tess_remap_drop(struct tess_remap *rm, u64 disk, u64 *store);
+bool tess_remap_drop_if(struct tess_remap *rm, u64 disk, u64 store, bool any,
+			u64 *cur);
 /*
- * How many remaps tess_remap_drop() has dropped so far; any context.  A
+ * How many remaps tess_remap_drop_if() has dropped so far; any context.  A
  * caller that reads it, then flushes what the dropping writes wrote, knows
  * every tombstone counted by then is covered by that flush.
  */

@@ -62,6 +62,17 @@ check_fails "relocate with no argument" pool_msg relocate
 check_fails "a bad mode parameter" sh -c "echo sideways > /sys/module/dm_tesseract/parameters/relocate"
 check_fails "a bad batch parameter" sh -c "echo 0 > /sys/module/dm_tesseract/parameters/relocate_batch"
 check_fails "a signed rate parameter" sh -c "echo -1 > /sys/module/dm_tesseract/parameters/relocate_rate"
+# A write longer than the parameter's buffer is refused for its length,
+# not read truncated (24 characters of a value in range, then a mode
+# padded past 15).
+kmsg_mark
+check_fails "a too-long store parameter" sh -c "echo 000000000000000000000010 > /sys/module/dm_tesseract/parameters/relocate_store"
+check_kmsg "refused for its length" "relocate_store: value too long (at most 23 characters)"
+check_eq "the store threshold is unchanged" "$(param relocate_store)" 75
+kmsg_mark
+check_fails "a too-long mode parameter" sh -c "echo 'regroup         ' > /sys/module/dm_tesseract/parameters/relocate"
+check_kmsg "refused for its length too" "relocate: value too long (at most 15 characters)"
+check_eq "the mode is unchanged" "$(param relocate)" off
 check "a good batch parameter" sh -c "echo 128 > /sys/module/dm_tesseract/parameters/relocate_batch"
 check_eq "reads back" "$(param relocate_batch)" 128
 check "back to the default" sh -c "echo 256 > /sys/module/dm_tesseract/parameters/relocate_batch"
