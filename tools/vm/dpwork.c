@@ -37,6 +37,11 @@
  * /sys/fs/cgroup, as a guest agent that offloads idle memory would), then
  * idles DPWORK_PAUSE seconds again; it prints
  *   dpwork: reclaim mib <n> ms <elapsed> pswpout <n> pswpin <n> [failed]
+ * DPWORK_IDLE=S: after that reclaim, the guest idles S seconds more before
+ * the hot phase, as a guest whose next job starts later would: time for
+ * free page reporting to hand the frames the reclaim freed back to the
+ * host.  It prints, then idles DPWORK_PAUSE seconds again,
+ *   dpwork: idle s <n> pswpout <n> pswpin <n>
  * Exits 0 when every stamp held, 1 when one did not, 2 on bad arguments.
  * DPWORK_FLIP=N (a self-test) flips a bit of cold page N after the fill.
  */
@@ -227,6 +232,17 @@ static void reclaim_ahead(unsigned long mib)
 		sleep((unsigned int)strtoul(getenv("DPWORK_PAUSE"), NULL, 10));
 }
 
+/* DPWORK_IDLE: @s seconds of nothing between the reclaim and the hot phase. */
+static void idle(unsigned int s)
+{
+	sleep(s);
+	printf("dpwork: idle s %u pswpout %llu pswpin %llu\n", s,
+	       guest_vmstat("pswpout"), guest_vmstat("pswpin"));
+	fflush(stdout);
+	if (getenv("DPWORK_PAUSE"))
+		sleep((unsigned int)strtoul(getenv("DPWORK_PAUSE"), NULL, 10));
+}
+
 static long arg(const char *s, long min)
 {
 	char *end;
@@ -273,6 +289,8 @@ int main(int argc, char **argv)
 		print_map("cold", cold, cold_pages, 0);
 	if (getenv("DPWORK_RECLAIM"))
 		reclaim_ahead(strtoul(getenv("DPWORK_RECLAIM"), NULL, 10));
+	if (getenv("DPWORK_RECLAIM") && getenv("DPWORK_IDLE"))
+		idle((unsigned int)strtoul(getenv("DPWORK_IDLE"), NULL, 10));
 	phase_begin(&ph, "hot");
 	for (i = 0; i <= passes; i++)
 		for (p = 0; p < hot_pages; p++)

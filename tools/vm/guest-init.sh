@@ -13,6 +13,7 @@
 #               own when it registers, so it is written after the insmod)
 #   dp_reclaim=MIB  dpwork reclaims MIB of guest memory proactively
 #               between its cold and hot phases (DPWORK_RECLAIM)
+#   dp_idle=S   dpwork idles S seconds after that reclaim (DPWORK_IDLE)
 #   dp_wsf=N    vm.watermark_scale_factor (kswapd keeps N/10000 of RAM
 #               free: frames that stay free long enough to be reported)
 # "vm: start" and "vm: end" frame the workload, each followed by 2 s of
@@ -64,6 +65,7 @@ sleep 2
 # Straight to the console: a reader between them (a pipe to sed) can be
 # paged out by the guest and print a phase's line only phases later.
 [ -z "${dp_reclaim:-}" ] || export DPWORK_RECLAIM="$dp_reclaim"
+[ -z "${dp_idle:-}" ] || export DPWORK_IDLE="$dp_idle"
 DPWORK_PAUSE=2 DPWORK_MAPS=${dp_maps:-0} /dpwork "${dp_cold:-40}" "${dp_hot:-40}" "${dp_passes:-1}" "${dp_hot_end:-free}" \
 	> /dev/console 2>&1
 say "end, dpwork status $?"

@@ -25,12 +25,20 @@ ROWS = [
     ("cold_pages_per_s", "cold fill, pages/s"),
     ("hot_pages_per_s", "hot phase, pages/s"),
     ("back_pages_per_s", "cold read-back, pages/s"),
+    ("work_ms", "guest working time, ms"),
     ("hot_worst_us", "hot phase worst touch, us"),
     ("back_worst_us", "read-back worst touch, us"),
     ("cold_guest_pswpout", "cold fill: guest page-outs"),
     ("cold_host_pswpin", "cold fill: host swap-ins"),
     ("cold_host_pswpout", "cold fill: host swap-outs"),
+    # VM_GUEST_RECLAIM (and VM_IDLE) only: phases before the hot one
+    ("reclaim_ms", "guest reclaim: ms"),
     ("reclaim_guest_pswpout", "guest reclaim: guest page-outs"),
+    ("reclaim_host_pswpin", "guest reclaim: host swap-ins"),
+    ("reclaim_host_pswpout", "guest reclaim: host swap-outs"),
+    ("reclaim_disk_reconciled", "guest reclaim: reconciled"),
+    ("idle_host_pswpin", "idle: host swap-ins"),
+    ("idle_backend_invalidated", "idle: host swap slots freed"),
     ("hot_guest_pswpout", "hot phase: guest page-outs"),
     ("hot_guest_pswpin", "hot phase: guest page-ins"),
     ("hot_disk_reconciled", "hot phase: reconciled"),
@@ -115,7 +123,8 @@ def main():
     base, tess = base or {}, tess or {}
     print("# %-34s %14s %14s %8s" % ("", "baseline", "tesseract", "ratio"))
     for key, label in ROWS:
-        if key.startswith("map_") and key not in base and key not in tess:
+        if (key.startswith(("map_", "reclaim_", "idle_")) and
+                key not in base and key not in tess):
             continue
         b, t = base.get(key, "-"), tess.get(key, "-")
         print("# %-34s %14s %14s %8s" % (label, b, t,

@@ -37,6 +37,7 @@ FIGURES = [
     ("store_read_bytes", "store read"),
     ("hot_pages_per_s", "hot phase, pages/s"),
     ("back_pages_per_s", "cold read-back, pages/s"),
+    ("work_ms", "guest working time"),
     ("hot_worst_us", "hot phase worst touch"),
     ("back_worst_us", "read-back worst touch"),
     ("seconds", "QEMU run time"),

@@ -27,6 +27,7 @@
 #   vm_wsf      the guest's vm.watermark_scale_factor (empty: its default)
 #   vm_greclaim MiB the guest reclaims proactively between its cold and
 #               hot phases (0: none)
+#   vm_idle     seconds the guest idles after that reclaim (empty: none)
 #   dp_cold, dp_hot, dp_passes, dp_hot_end   the workload (tools/vm/dpwork.c)
 # Prints TAP points for what must hold, "# " lines for what was
 # measured, and writes the measures, "key value" lines, to
@@ -75,6 +76,7 @@ append+=" dp_cold=$dp_cold dp_hot=$dp_hot dp_passes=$dp_passes dp_hot_end=$dp_ho
 [ -z "${vm_fpr:-}" ] || append+=" dp_fpr=$vm_fpr"
 [ -z "${vm_wsf:-}" ] || append+=" dp_wsf=$vm_wsf"
 [ "${vm_greclaim:-0}" = 0 ] || append+=" dp_reclaim=$vm_greclaim"
+[ "${vm_greclaim:-0}" = 0 ] || [ -z "${vm_idle:-}" ] || append+=" dp_idle=$vm_idle"
 qemu=(qemu-system-x86_64 -accel tcg,thread=single,tb-size=32
 	-m "$vm_ram" -smp 1 -nodefaults -no-user-config -display none
 	-no-reboot -monitor none -serial "file:$console"
@@ -113,8 +115,13 @@ counters() {
 # (seconds, host pswpin, pswpout, reconciled, QEMU's memcg: current, anon,
 # file bytes; the guest's last console line); and the counters at each of
 # the guest's marks (it idles 2 s after each), to start.txt, cold.txt,
-# hot.txt, back.txt and end.txt.
-marks=(start cold hot back end)
+# [reclaim.txt, idle.txt,] hot.txt, back.txt and end.txt.
+marks=(start cold)
+if [ "${vm_greclaim:-0}" != 0 ]; then
+	marks+=(reclaim)
+	[ -z "${vm_idle:-}" ] || marks+=(idle)
+fi
+marks+=(hot back end)
 mark_line() {
 	case $1 in
 	start | end) echo "^vm: $1" ;;
@@ -152,10 +159,10 @@ sample() {
 # the cold fill is done (as a host that squeezes idle memory would), so
 # that the cold data is host-swapped before the guest pages it out.
 reclaim_cold() {
-	if echo "${vm_reclaim}M" > /sys/fs/cgroup/vm/memory.reclaim 2> "$tess_out/reclaim.txt"; then
-		echo "reclaimed ${vm_reclaim}M" >> "$tess_out/reclaim.txt"
+	if echo "${vm_reclaim}M" > /sys/fs/cgroup/vm/memory.reclaim 2> "$tess_out/host-reclaim.txt"; then
+		echo "reclaimed ${vm_reclaim}M" >> "$tess_out/host-reclaim.txt"
 	else
-		echo "memory.reclaim of ${vm_reclaim}M fell short" >> "$tess_out/reclaim.txt"
+		echo "memory.reclaim of ${vm_reclaim}M fell short" >> "$tess_out/host-reclaim.txt"
 	fi
 }
 
@@ -218,35 +225,44 @@ for k in host_pswpin host_pswpout backend_stored backend_loaded backend_invalida
 	 data_read_bytes data_written_bytes store_read_bytes store_written_bytes; do
 	measure "$k" "$(delta "$k")"
 done
-# Each phase: the guest's rate, worst touch and paging, the host's.
+# Each phase (the marks between start and end): the guest's rate, worst
+# touch and paging, the host's.  The guest's reclaim and idleness
+# (VM_GUEST_RECLAIM, VM_IDLE) are phases of their own, before the hot one.
 prev=start g_out0=0 g_in0=0
-for ph in cold hot back; do
-	measure "${ph}_pages_per_s" "$(phase_value "$ph" pages_per_s)"
-	measure "${ph}_worst_us" "$(phase_value "$ph" worst_us)"
-	measure "${ph}_ms" "$(phase_value "$ph" ms)"
+for ph in "${marks[@]:1:${#marks[@]}-2}"; do
+	case $ph in
+	cold | hot | back)
+		measure "${ph}_pages_per_s" "$(phase_value "$ph" pages_per_s)"
+		measure "${ph}_worst_us" "$(phase_value "$ph" worst_us)"
+		;;
+	esac
+	[ "$ph" = idle ] || measure "${ph}_ms" "$(phase_value "$ph" ms)"
 	v=$(( $(phase_value "$ph" pswpout) ))
 	measure "${ph}_guest_pswpout" "$((v - g_out0))"
 	g_out0=$v
 	v=$(( $(phase_value "$ph" pswpin) ))
 	measure "${ph}_guest_pswpin" "$((v - g_in0))"
 	g_in0=$v
-	for k in host_pswpin host_pswpout disk_reconciled data_written_bytes; do
+	for k in host_pswpin host_pswpout backend_invalidated disk_reconciled data_written_bytes; do
 		measure "${ph}_$k" "$(delta "$k" "$prev" "$ph")"
 	done
 	prev=$ph
 done
-# The guest's proactive reclaim between cold and hot (VM_GUEST_RECLAIM):
-# its page-outs are counted in the hot phase's too.  The console ends its
-# lines with CR LF.
+# The guest's working time: its phases, without the idleness between them.
+work_ms=0
+for ph in cold reclaim hot back; do
+	v=$(phase_value "$ph" ms)
+	work_ms=$((work_ms + ${v:-0}))
+done
+measure work_ms "$work_ms"
+# The guest's proactive reclaim between cold and hot (VM_GUEST_RECLAIM).
+# The console ends its lines with CR LF.
 reclaim_ran() {
 	awk '{ sub(/\r$/, "") }
 	     /^dpwork: reclaim mib [0-9]+ ms [0-9]+ pswpout [0-9]+ pswpin [0-9]+$/ { f = 1 }
 	     END { exit !f }' "$console"
 }
 if [ "${vm_greclaim:-0}" != 0 ]; then
-	measure reclaim_ms "$(phase_value reclaim ms)"
-	measure reclaim_guest_pswpout \
-		"$(( $(phase_value reclaim pswpout) - $(phase_value cold pswpout) ))"
 	check "the guest's proactive reclaim ran" reclaim_ran
 fi
 # The disk's counters over the workload (state and remapped: at its end).
