@@ -19,16 +19,16 @@
 #   kernel.sh key     print the cache key
 #
 # Environment: TESSERACT_CACHE (default ~/.cache/tesseract), JOBS,
-# TESS_KERNEL (test, the default, or debug).
+# TESS_KERNEL (test, the default, or debug).  What this shares with the
+# x86_64 build is in tools/kernel-lib.sh.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-pkg=linux-source-6.12
-tarball=/usr/src/$pkg.tar.xz
-cache=${TESSERACT_CACHE:-${XDG_CACHE_HOME:-${HOME:-/var/tmp}/.cache}/tesseract}
-jobs=${JOBS:-$(nproc)}
+me=kernel.sh
 # Bump when the way the kernel is built changes (part of the cache key).
 recipe=1
+# mm-hooks first, then the test-only patches.
+series=("$top/mm-hooks" "$top/tests/kernel-patches")
 flavour=${TESS_KERNEL:-test}
 case "$flavour" in
 test)	fragments=("$top/tests/uml.config") prefix=uml ;;
@@ -37,126 +37,25 @@ debug)	fragments=("$top/tests/uml.config" "$top/tests/uml-debug.config")
 *)	echo "kernel.sh: TESS_KERNEL must be test or debug, not '$flavour'" >&2
 	exit 1 ;;
 esac
-
-die() { echo "kernel.sh: $*" >&2; exit 1; }
-
-pkg_version() {
-	dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null ||
-		die "$pkg is not installed (run 'make deps')"
-}
-
-# series_patches DIR: the patches DIR/series names, in order.
-series_patches() {
-	local p
-	[ -f "$1/series" ] || return 0
-	while read -r p; do
-		case "$p" in ''|'#'*) continue ;; esac
-		echo "$1/$p"
-	done < "$1/series"
-}
-
-# mm-hooks first, then the test-only patches.
-patches() {
-	series_patches "$top/mm-hooks"
-	series_patches "$top/tests/kernel-patches"
-}
-
-# The series a patch belongs to, for messages: mm-hooks or tests/kernel-patches.
-series_of() {
-	local d
-	d=$(dirname "$1")
-	echo "${d#"$top/"}"
-}
-
-cache_key() {
-	{
-		echo "$pkg $(pkg_version)"
-		echo "recipe $recipe"
-		cat "${fragments[@]}"
-		local p
-		for p in $(patches); do
-			[ -f "$p" ] || die "$(series_of "$p")/series names a missing patch: $p"
-			echo "patch $(series_of "$p")/$(basename "$p")"
-			cat "$p"
-		done
-	} | sha256sum | cut -c1-16
-}
-
-build_dir() {
-	echo "$cache/$prefix-$(pkg_version | tr '~:' '__')-$(cache_key)"
-}
-
-apply_patches() {
-	local src=$1 p n=0
-	for p in $(patches); do
-		if ! patch -d "$src" -p1 --forward --batch --quiet < "$p"; then
-			die "$(series_of "$p") patch $(basename "$p") does not apply to $pkg $(pkg_version); refusing to build an unpatched kernel"
-		fi
-		n=$((n + 1))
-	done
-	echo "$n"
-}
-
-# Every option the fragments ask for must be in the final config, or the
-# tests would run against a kernel that lacks what they test.
-check_config() {
-	local cfg=$1 line opt val
-	while read -r line; do
-		case "$line" in
-		CONFIG_*=*)
-			opt=${line%%=*}; val=${line#*=}
-			if [ "$val" = n ]; then
-				! grep -q "^$opt=" "$cfg" ||
-					die "$opt is set but tests/uml.config asks for n"
-			else
-				grep -qx "$opt=$val" "$cfg" ||
-					die "the config fragments ask for $line but the kernel config has: $(grep "^$opt=\|# $opt " "$cfg" || echo nothing)"
-			fi ;;
-		esac
-	done < <(cat "${fragments[@]}")
-}
+. "$top/tools/kernel-lib.sh"
 
 do_build() {
-	local dir src obj n version
-	dir=$(build_dir)
-	if [ -f "$dir/built" ]; then
+	local dir obj n version mk
+	dir=$(cache_dir "recipe $recipe")
+	if [ -f "$dir/built" ] || ! lock_build "$dir"; then
 		echo "$dir"
 		return
 	fi
-	mkdir -p "$cache"
-	# One build of a flavour at a time: a second caller waits, then finds
-	# it built.  A built kernel is used without the lock (above), so a
-	# debug build does not hold up tests on the other.
-	exec 9> "$cache/.lock-$prefix"
-	flock 9
-	if [ -f "$dir/built" ]; then
-		echo "$dir"
-		return
-	fi
-	[ -f "$tarball" ] || die "$tarball missing (run 'make deps')"
-	mkdir -p "$cache"
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	src=$dir/src
 	obj=$dir/build
-	echo "kernel.sh: unpacking $pkg $(pkg_version) into $dir" >&2
-	mkdir -p "$dir/unpack"
-	tar -C "$dir/unpack" -xf "$tarball"
-	mv "$dir/unpack/$pkg" "$src"
-	rmdir "$dir/unpack"
-	n=$(apply_patches "$src")
+	n=$(unpack_source "$dir")
 	echo "kernel.sh: applied $n patch(es) (mm-hooks, tests/kernel-patches)" >&2
 
-	local mk=(make -s -C "$src" O="$obj" ARCH=um -j"$jobs")
-	if command -v ccache >/dev/null; then
-		export CCACHE_BASEDIR=$cache CCACHE_NOHASHDIR=true
-		mk+=(CC="ccache gcc" HOSTCC="ccache gcc")
-	fi
+	mapfile -t mk < <(ccache_args)
+	mk=(make -s -C "$dir/src" O="$obj" ARCH=um -j"$jobs" "${mk[@]}")
 	export KBUILD_BUILD_TIMESTAMP="$pkg $(pkg_version)"
 	export KBUILD_BUILD_USER=tesseract KBUILD_BUILD_HOST=uml
 	"${mk[@]}" defconfig >&2
-	(cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" \
-		"$obj/.config" "${fragments[@]}" >/dev/null)
+	merge_fragments "$dir/src" "$obj"
 	"${mk[@]}" olddefconfig >&2
 	check_config "$obj/.config"
 	echo "kernel.sh: building UML kernel (log in $dir/build.log)" >&2
@@ -171,18 +70,4 @@ do_build() {
 	echo "$dir"
 }
 
-# Keep the newest few builds of this flavour (a branch switch back is then
-# free); ccache keeps the rest cheap to rebuild.
-prune_cache() {
-	local keep=$1 d
-	ls -td "$cache/$prefix"-[0-9]* 2>/dev/null | tail -n +4 | while read -r d; do
-		[ "$d" = "$keep" ] || rm -rf "$d"
-	done
-}
-
-case "${1:-build}" in
-build)	do_build ;;
-dir)	build_dir ;;
-key)	cache_key ;;
-*)	die "usage: kernel.sh build|dir|key" ;;
-esac
+kernel_main "${1:-build}" "recipe $recipe"
