@@ -233,7 +233,7 @@ static void reclaim_ahead(unsigned long mib)
 }
 
 /* DPWORK_IDLE: @s seconds of nothing between the reclaim and the hot phase. */
-static void idle(unsigned int s)
+static void idle_for(unsigned int s)
 {
 	sleep(s);
 	printf("dpwork: idle s %u pswpout %llu pswpin %llu\n", s,
@@ -290,7 +290,7 @@ int main(int argc, char **argv)
 	if (getenv("DPWORK_RECLAIM"))
 		reclaim_ahead(strtoul(getenv("DPWORK_RECLAIM"), NULL, 10));
 	if (getenv("DPWORK_RECLAIM") && getenv("DPWORK_IDLE"))
-		idle((unsigned int)strtoul(getenv("DPWORK_IDLE"), NULL, 10));
+		idle_for((unsigned int)strtoul(getenv("DPWORK_IDLE"), NULL, 10));
 	phase_begin(&ph, "hot");
 	for (i = 0; i <= passes; i++)
 		for (p = 0; p < hot_pages; p++)
