@@ -102,6 +102,17 @@ static unsigned long long guest_vmstat(const char *key)
 	return v;
 }
 
+/*
+ * A mark's line is printed: flush it, then idle DPWORK_PAUSE seconds, so
+ * that the host can take its counters between phases.
+ */
+static void mark_done(void)
+{
+	fflush(stdout);
+	if (getenv("DPWORK_PAUSE"))
+		sleep((unsigned int)strtoul(getenv("DPWORK_PAUSE"), NULL, 10));
+}
+
 static void phase_end(const struct phase *ph)
 {
 	uint64_t ns = now_ns() - ph->start;
@@ -113,10 +124,7 @@ static void phase_end(const struct phase *ph)
 	       (unsigned long long)(ph->worst / 1000));
 	printf(" pswpout %llu pswpin %llu\n",
 	       guest_vmstat("pswpout"), guest_vmstat("pswpin"));
-	fflush(stdout);
-	/* Idle, so that the host can take its counters between phases. */
-	if (getenv("DPWORK_PAUSE"))
-		sleep((unsigned int)strtoul(getenv("DPWORK_PAUSE"), NULL, 10));
+	mark_done();
 }
 
 /*
@@ -227,9 +235,7 @@ static void reclaim_ahead(unsigned long mib)
 	       mib, (unsigned long long)((now_ns() - t0) / 1000000),
 	       guest_vmstat("pswpout"), guest_vmstat("pswpin"),
 	       ok ? "" : " failed");
-	fflush(stdout);
-	if (getenv("DPWORK_PAUSE"))
-		sleep((unsigned int)strtoul(getenv("DPWORK_PAUSE"), NULL, 10));
+	mark_done();
 }
 
 /* DPWORK_IDLE: @s seconds of nothing between the reclaim and the hot phase. */
@@ -238,9 +244,7 @@ static void idle_for(unsigned int s)
 	sleep(s);
 	printf("dpwork: idle s %u pswpout %llu pswpin %llu\n", s,
 	       guest_vmstat("pswpout"), guest_vmstat("pswpin"));
-	fflush(stdout);
-	if (getenv("DPWORK_PAUSE"))
-		sleep((unsigned int)strtoul(getenv("DPWORK_PAUSE"), NULL, 10));
+	mark_done();
 }
 
 static long arg(const char *s, long min)

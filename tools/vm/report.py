@@ -23,7 +23,7 @@ ROWS = [
     ("store_read_bytes", "store read, bytes"),
     ("store_written_bytes", "store written, bytes"),
     ("bytes_moved", "data and store, all bytes"),
-    ("reloc_read_bytes", "of them relocation read, bytes"),
+    ("reloc_read_bytes", "relocation read, bytes"),
     ("reloc_written_bytes", "relocation wrote, bytes"),
     ("cold_pages_per_s", "cold fill, pages/s"),
     ("hot_pages_per_s", "hot phase, pages/s"),
