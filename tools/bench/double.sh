@@ -52,36 +52,10 @@ seq_mib=${BENCH_SEQ_MIB:-16} check=${BENCH_CHECK_PAGES:-0}
 budget=${BENCH_BUDGET:-0}
 
 # --- storage ---------------------------------------------------------------
-# model_tables: the four dm-model tables m-data, m-swap, m-store, m-meta
-# over ubda..ubdd, as BENCH_LAYOUT says.
-model_tables() {
-	local base=0 total=0 d n len group
-	for d in ubda ubdb ubdc ubdd; do
-		total=$((total + $(sectors /dev/$d)))
-	done
-	for d in data:ubda swap:ubdb store:ubdc meta:ubdd; do
-		n=${d%%:*} len=$(sectors "/dev/${d#*:}")
-		group=drive
-		[ "$layout" = separate ] && group=$n base=0
-		dmsetup create "m-$n" --table "0 $len model /dev/${d#*:} $model $group $base 2 capacity $total" ||
-			return 1
-		echo "m-$n: $model drive '$group' sectors $base..$((base + len)) of $total" >> "$tess_out/layout.txt"
-		base=$((base + len))
-	done
-}
-
-case $model in
-ram)
-	DATA=/dev/ubda SWAP=/dev/ubdb STORE=/dev/ubdc META=/dev/ubdd
-	echo "ram: ubda..ubdd, no model" > "$tess_out/layout.txt" ;;
-hdd | ssd)
-	insmod "${BENCH_MODEL_KO:-$tess_top/tests/dm-model/dm-model.ko}" ||
-		fail "cannot load dm-model.ko (make modules)"
-	model_tables || fail "dm-model tables refused"
-	DATA=/dev/mapper/m-data SWAP=/dev/mapper/m-swap
-	STORE=/dev/mapper/m-store META=/dev/mapper/m-meta ;;
-*) fail "BENCH_MODEL: hdd, ssd or ram, not '$model'" ;;
-esac
+. "$tess_top/tools/model.sh"
+MODEL_KO=${BENCH_MODEL_KO:-$tess_top/tests/dm-model/dm-model.ko} \
+	model_setup "$model" "$layout" "$tess_out/layout.txt" ||
+	fail "BENCH_MODEL=$model BENCH_LAYOUT=$layout: no storage"
 
 mkswap -q "$SWAP" && swapon "$SWAP" || fail "swapon failed"
 POOL_META=$META POOL_STORE=$STORE pool_create || fail "pool create failed"
@@ -131,12 +105,6 @@ sampler() {
 # The time is dd's own (its copy, not its start-up: milliseconds in UML);
 # "busy_s" the modelled drives' busy time over the read (0 on ram): the
 # read's time on the model alone, without UML's own delays.
-model_busy_us() {
-	local t
-	for t in data swap store meta; do
-		dmsetup status "m-$t" 2> /dev/null
-	done | awk '$3 == "model" && $6 == "table" { b += $10 } END { print b + 0 }'
-}
 seqread() {
 	local r0 secs b0
 	r0=$(status_field vm0 10)

@@ -23,6 +23,11 @@ ROWS = [
     ("store_read_bytes", "store read, bytes"),
     ("store_written_bytes", "store written, bytes"),
     ("bytes_moved", "data and store, all bytes"),
+    # VM_MODEL=hdd|ssd only: the modelled drives' service time
+    ("model_busy_us", "modelled drives busy, us"),
+    ("reclaim_model_busy_us", "guest reclaim: drives busy, us"),
+    ("hot_model_busy_us", "hot phase: drives busy, us"),
+    ("back_model_busy_us", "read-back: drives busy, us"),
     ("reloc_read_bytes", "relocation read, bytes"),
     ("reloc_written_bytes", "relocation wrote, bytes"),
     ("cold_pages_per_s", "cold fill, pages/s"),

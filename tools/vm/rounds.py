@@ -36,6 +36,7 @@ FIGURES = [
     ("data_written_bytes", "data device written"),
     ("store_read_bytes", "store read"),
     ("bytes_moved", "data and store, all bytes"),
+    ("model_busy_us", "modelled drives busy"),
     ("hot_pages_per_s", "hot phase, pages/s"),
     ("back_pages_per_s", "cold read-back, pages/s"),
     ("work_ms", "guest working time"),

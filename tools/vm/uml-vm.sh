@@ -30,12 +30,16 @@
 #   vm_idle     seconds the guest idles after that reclaim (empty: none)
 #   vm_relocate the pool's relocation mode (off, home, regroup, auto;
 #               empty: the module's default, off)
+#   vm_model    the drives under the four images: ram (none, the host's
+#               page cache), hdd or ssd (dm-model, tools/model.sh)
+#   vm_layout   with a model: shared (one drive, the default) or separate
 #   dp_cold, dp_hot, dp_passes, dp_hot_end   the workload (tools/vm/dpwork.c)
 # Prints TAP points for what must hold, "# " lines for what was
 # measured, and writes the measures, "key value" lines, to
 # $tess_out/vm.txt.
 
 . "$tess_top/tools/uml/klog.sh"
+. "$tess_top/tools/model.sh"
 res=$tess_out/vm.txt
 console=$tess_out/guest-console.txt
 : > "$res"
@@ -63,14 +67,19 @@ phase_value() {
 
 features=
 [ "$vm_mode" = baseline ] && features=no_reconcile
+storage=${vm_model:-ram}
+[ "$storage" = ram ] || storage+=" (${vm_layout:-shared})"
+check "storage: $storage" \
+	model_setup "${vm_model:-ram}" "${vm_layout:-shared}" "$tess_out/layout.txt"
+POOL_META=$META POOL_STORE=$STORE
 if [ -n "${vm_relocate:-}" ]; then
 	check "create the pool (relocate $vm_relocate)" pool_create "$POOL" relocate "$vm_relocate"
 else
 	check "create the pool" pool_create
 fi
-check "mkswap on the swap device" mkswap -q /dev/ubdb
-check "swapon: host swap goes through the pool" swapon /dev/ubdb
-check "create disk vm0 ($vm_mode)" disk_create vm0 1 /dev/ubda $features
+check "mkswap on the swap device" mkswap -q "$SWAP"
+check "swapon: host swap goes through the pool" swapon "$SWAP"
+check "create disk vm0 ($vm_mode)" disk_create vm0 1 "$DATA" $features
 if [ "$vm_mode" = baseline ]; then
 	check_eq "vm0 does not reconcile" "$(status_field vm0 12)" off
 else
@@ -117,6 +126,7 @@ counters() {
 	echo "reloc_written_bytes ${st[19]}"
 	echo "reloc_home_blocks ${st[16]}"
 	echo "reloc_regrouped_blocks ${st[17]}"
+	echo "model_busy_us $(model_busy_us)"
 	read -r -a st <<< "$(dmsetup status vm0)"
 	for f in "${disk_fields[@]}"; do
 		echo "disk_$f ${st[i + 3]}"
@@ -240,7 +250,8 @@ for k in host_pswpin host_pswpout; do
 done
 for k in host_pswpin host_pswpout backend_stored backend_loaded backend_invalidated \
 	 data_read_bytes data_written_bytes store_read_bytes store_written_bytes \
-	 reloc_read_bytes reloc_written_bytes reloc_home_blocks reloc_regrouped_blocks; do
+	 reloc_read_bytes reloc_written_bytes reloc_home_blocks reloc_regrouped_blocks \
+	 model_busy_us; do
 	measure "$k" "$(delta "$k")"
 done
 # Each phase (the marks between start and end): the guest's rate, worst
@@ -261,7 +272,8 @@ for ph in "${marks[@]:1:${#marks[@]}-2}"; do
 	v=$(( $(phase_value "$ph" pswpin) ))
 	measure "${ph}_guest_pswpin" "$((v - g_in0))"
 	g_in0=$v
-	for k in host_pswpin host_pswpout backend_invalidated disk_reconciled data_written_bytes; do
+	for k in host_pswpin host_pswpout backend_invalidated disk_reconciled data_written_bytes \
+		 model_busy_us; do
 		measure "${ph}_$k" "$(delta "$k" "$prev" "$ph")"
 	done
 	prev=$ph
@@ -320,5 +332,6 @@ else
 		test "$((taken * 10))" -ge "$((offered * 9))"
 fi
 check "remove vm0" dmsetup remove vm0
-check "swapoff" swapoff /dev/ubdb
+check "swapoff" swapoff "$SWAP"
 check "remove the pool" dmsetup remove pool
+check "remove the storage model's tables" model_remove
