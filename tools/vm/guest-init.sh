@@ -54,6 +54,10 @@ else
 	say "free page reporting off (no balloon)"
 fi
 say "watermark_scale_factor $(cat /proc/sys/vm/watermark_scale_factor)"
+# init_on_alloc (on in Debian's kernel) zeroes every page the guest
+# allocates, also one a virtio read is about to fill: the kernel's boot
+# line says which.
+say "mem auto-init $(dmesg | sed -n 's/.*mem auto-init: //p')"
 say "disk $(cat /sys/block/vda/size) sectors"
 mkswap /dev/vda > /dev/null && swapon /dev/vda || say "swapon failed"
 say "meminfo $(awk '/^(MemTotal|MemFree|MemAvailable):/ { printf "%s %s ", $1, $2 }' /proc/meminfo)"

@@ -30,6 +30,8 @@
 #   vm_idle     seconds the guest idles after that reclaim (empty: none)
 #   vm_relocate the pool's relocation mode (off, home, regroup, auto;
 #               empty: the module's default, off)
+#   vm_ioa      the guest's init_on_alloc (0 or 1; empty: its kernel's
+#               default, on in Debian's)
 #   vm_model    the drives under the four images: ram (none, the host's
 #               page cache), hdd or ssd (dm-model, tools/model.sh)
 #   vm_layout   with a model: shared (one drive, the default) or separate
@@ -92,6 +94,7 @@ append+=" dp_cold=$dp_cold dp_hot=$dp_hot dp_passes=$dp_passes dp_hot_end=$dp_ho
 [ -z "${vm_wsf:-}" ] || append+=" dp_wsf=$vm_wsf"
 [ "${vm_greclaim:-0}" = 0 ] || append+=" dp_reclaim=$vm_greclaim"
 [ "${vm_greclaim:-0}" = 0 ] || [ -z "${vm_idle:-}" ] || append+=" dp_idle=$vm_idle"
+[ -z "${vm_ioa:-}" ] || append+=" init_on_alloc=$vm_ioa"
 qemu=(qemu-system-x86_64 -accel tcg,thread=single,tb-size=32
 	-m "$vm_ram" -smp 1 -nodefaults -no-user-config -display none
 	-no-reboot -monitor none -serial "file:$console"
@@ -225,6 +228,13 @@ check_eq "guest verdict: every stamp intact" "$(guest_value stamps)" ok
 # own when it registers; the guest's init writes ours after it).
 [ -z "${vm_fpr:-}" ] ||
 	check_eq "the guest reports free pages at order $vm_fpr" "$(guest_value order)" "$vm_fpr"
+# VM_INIT_ON_ALLOC: the guest's kernel took it ("heap alloc:on|off").
+if [ -n "${vm_ioa:-}" ]; then
+	want=off
+	[ "$vm_ioa" = 0 ] || want=on
+	check_eq "the guest's init_on_alloc is $want" \
+		"$(tr -d '\r' < "$console" | sed -n 's/^vm: mem auto-init .*heap alloc:\([a-z]*\).*/\1/p')" "$want"
+fi
 missing=
 for m in "${marks[@]}"; do
 	[ -s "$tess_out/$m.txt" ] || missing+=" $m"
