@@ -41,6 +41,7 @@ ROWS = [
     ("cold_host_pswpout", "cold fill: host swap-outs"),
     # VM_GUEST_RECLAIM (and VM_IDLE) only: phases before the hot one
     ("reclaim_ms", "guest reclaim: ms"),
+    ("reclaim_short", "guest reclaim: fell short (1)"),
     ("reclaim_guest_pswpout", "guest reclaim: guest page-outs"),
     ("reclaim_host_pswpin", "guest reclaim: host swap-ins"),
     ("reclaim_host_pswpout", "guest reclaim: host swap-outs"),
