@@ -5,7 +5,7 @@
 #
 # model_setup MODEL LAYOUT LOG: for MODEL "ram", the ubd images themselves
 # (the host's page cache: CPU cost only); for "hdd" or "ssd", loads
-# dm-model.ko and creates the tables m-data, m-swap, m-store and m-meta
+# dm-model.ko (unless loaded) and creates the tables m-data, m-swap, m-store and m-meta
 # over ubda..ubdd.  LAYOUT "shared": the four are slices of ONE modelled
 # drive, one after another (data, swap, store, metadata), the drive
 # exactly as large as they are, so that going from one to another is a
@@ -28,7 +28,8 @@ model_setup() {
 	shared | separate) ;;
 	*) echo "model: layout shared or separate, not '$layout'" >&2; return 1 ;;
 	esac
-	insmod "${MODEL_KO:-$tess_top/tests/dm-model/dm-model.ko}" ||
+	[ -d /sys/module/dm_model ] ||
+		insmod "${MODEL_KO:-$tess_top/tests/dm-model/dm-model.ko}" ||
 		{ echo "model: cannot load dm-model.ko (make modules)" >&2; return 1; }
 	: > "$log"
 	for d in ubda ubdb ubdc ubdd; do

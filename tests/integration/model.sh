@@ -261,4 +261,36 @@ check_eq "separate drives: each stream is sequential, no seek" \
 check_eq "separate drives: 10 requests each" \
 	"$(mstat A drive requests) $(mstat B drive requests)" "10 10"
 check "remove A and B" dmsetup remove A B
+
+# tools/model.sh, as check-vm and the benchmark use it: the four images
+# on one drive (shared: consecutive slices) or on four, its busy time.
+. "$tess_top/tools/model.sh"
+ld=$(sectors /dev/ubdd)
+check "model_setup hdd shared" model_setup hdd shared "$tess_out/layout.txt"
+check_eq "shared: the devices are its tables" "$DATA $SWAP $STORE $META" \
+	"/dev/mapper/m-data /dev/mapper/m-swap /dev/mapper/m-store /dev/mapper/m-meta"
+check_eq "shared: consecutive slices of one drive" \
+	"$(for n in data swap store meta; do dmsetup table "m-$n" | awk '{ print $6, $7 }'; done | paste -sd' ')" \
+	"drive 0 drive $la drive $((la + lb)) drive $((la + lb + lc))"
+check_eq "shared: the drive is as large as the four" \
+	"$(dmsetup table m-meta | awk '{ print $10 }')" "$((la + lb + lc + ld))"
+busy0=$(model_busy_us)
+rd /dev/mapper/m-data 0 && rd /dev/mapper/m-store 0
+check_eq "model_busy_us: the tables' busy time summed" "$(model_busy_us)" \
+	"$(( $(mstat m-data table busy) + $(mstat m-swap table busy) +
+	     $(mstat m-store table busy) + $(mstat m-meta table busy) ))"
+check "model_busy_us: two reads cost time" test "$(model_busy_us)" -gt "$busy0"
+check "model_remove" model_remove
+check_eq "model_remove: no table left" "$(dmsetup ls | grep -c '^m-')" 0
+check "model_setup ssd separate" model_setup ssd separate "$tess_out/layout.txt"
+check_eq "separate: a drive each, each slice at its start" \
+	"$(for n in data swap store meta; do dmsetup table "m-$n" | awk '{ print $5, $6, $7 }'; done | paste -sd' ')" \
+	"ssd data 0 ssd swap 0 ssd store 0 ssd meta 0"
+check "model_remove" model_remove
+check_fails "model_setup refuses a model it does not know" model_setup tape shared "$tess_out/layout.txt"
+check_fails "model_setup refuses a layout it does not know" model_setup hdd mixed "$tess_out/layout.txt"
+check_eq "a refused setup creates no table" "$(dmsetup ls | grep -c '^m-')" 0
+check "model_setup ram: the images themselves" model_setup ram shared "$tess_out/layout.txt"
+check_eq "ram: the ubd devices" "$DATA $SWAP $STORE $META" "/dev/ubda /dev/ubdb /dev/ubdc /dev/ubdd"
+check_eq "ram: no busy time" "$(model_busy_us)" 0
 check "rmmod dm-model" rmmod dm_model
