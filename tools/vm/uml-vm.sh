@@ -5,7 +5,8 @@
 # A pool on /dev/ubdd (metadata) and /dev/ubdc (store) serves host swap
 # (swapon /dev/ubdb: the backend sends the pages to the store); disk 1 of
 # the pool over /dev/ubda is /dev/mapper/vm0, the guest's virtio disk,
-# opened by QEMU with cache=none.  QEMU (TCG) runs in memory cgroup "vm"
+# opened by QEMU with cache=none (with vm_model hdd or ssd, all on
+# dm-model tables over those images).  QEMU (TCG) runs in memory cgroup "vm"
 # with memory.high below guest RAM, so the host swaps guest RAM out.
 # The guest (tools/vm/guest.sh) puts its swap on the whole disk and runs
 # dpwork.
